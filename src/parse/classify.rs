@@ -1,0 +1,374 @@
+//! Event classes (DESIGN §5): which records are MFA-relevant and what they
+//! say. Everything else is counted and dropped.
+
+use serde::Serialize;
+
+use super::record::Record;
+use crate::time::{Millis, parse_event_time};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventClass {
+    /// A failed MFA step: console sign-in with MFAUsed=Yes, CheckMfa failure,
+    /// STS call failing on MultiFactorAuthentication or with a serial given.
+    MfaFailure,
+    /// A successful MFA step (console MFAUsed=Yes, CheckMfa, STS with serial).
+    MfaSuccess,
+    /// Console sign-in failing at the password stage.
+    LoginFailure,
+    /// IAM user console sign-in that succeeded without MFA.
+    LoginSuccessNoMfa,
+    /// Console sign-in of a federated/SSO/role principal: no MFA information.
+    FederatedLogin,
+    /// Explicit deny for a caller without MFA (mfaAuthenticated=false or AKIA keys).
+    MfaRequiredDenied,
+    /// Explicit deny for a caller whose session had MFA.
+    ExplicitDenyWithMfa,
+    DeviceCreated,
+    DeviceEnabled,
+    DeviceDeactivated,
+    DeviceDeleted,
+    DeviceResynced,
+    /// IAM policy / group membership change (failed calls keep outcome=Failure).
+    PolicyChange,
+    /// iam:CreateUser: lets D3 know a user was created in the data read.
+    UserCreated,
+}
+
+impl EventClass {
+    pub const ALL: [EventClass; 14] = [
+        EventClass::MfaFailure,
+        EventClass::MfaSuccess,
+        EventClass::LoginFailure,
+        EventClass::LoginSuccessNoMfa,
+        EventClass::FederatedLogin,
+        EventClass::MfaRequiredDenied,
+        EventClass::ExplicitDenyWithMfa,
+        EventClass::DeviceCreated,
+        EventClass::DeviceEnabled,
+        EventClass::DeviceDeactivated,
+        EventClass::DeviceDeleted,
+        EventClass::DeviceResynced,
+        EventClass::PolicyChange,
+        EventClass::UserCreated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventClass::MfaFailure => "mfa_failure",
+            EventClass::MfaSuccess => "mfa_success",
+            EventClass::LoginFailure => "login_failure",
+            EventClass::LoginSuccessNoMfa => "login_success_no_mfa",
+            EventClass::FederatedLogin => "federated_login",
+            EventClass::MfaRequiredDenied => "mfa_required_denied",
+            EventClass::ExplicitDenyWithMfa => "explicit_deny_with_mfa",
+            EventClass::DeviceCreated => "device_created",
+            EventClass::DeviceEnabled => "device_enabled",
+            EventClass::DeviceDeactivated => "device_deactivated",
+            EventClass::DeviceDeleted => "device_deleted",
+            EventClass::DeviceResynced => "device_resynced",
+            EventClass::PolicyChange => "policy_change",
+            EventClass::UserCreated => "user_created",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventClass> {
+        EventClass::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn is_device(self) -> bool {
+        matches!(
+            self,
+            EventClass::DeviceCreated
+                | EventClass::DeviceEnabled
+                | EventClass::DeviceDeactivated
+                | EventClass::DeviceDeleted
+                | EventClass::DeviceResynced
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "Success",
+            Outcome::Failure => "Failure",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Outcome> {
+        match s {
+            "Success" => Some(Outcome::Success),
+            "Failure" => Some(Outcome::Failure),
+            _ => None,
+        }
+    }
+}
+
+/// One kept event: a row of the frame (DESIGN §4).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRow {
+    #[serde(serialize_with = "ser_time")]
+    pub event_time: Millis,
+    pub event_source: String,
+    pub event_name: String,
+    pub class: EventClass,
+    pub outcome: Outcome,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub identity_type: Option<String>,
+    pub user_name: Option<String>,
+    pub principal_arn: Option<String>,
+    pub account_id: Option<String>,
+    pub access_key_id: Option<String>,
+    pub recipient_account_id: Option<String>,
+    pub aws_region: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub mfa_used: Option<bool>,
+    pub mfa_authenticated: Option<bool>,
+    pub target_user: Option<String>,
+    pub mfa_serial: Option<String>,
+    pub policy_arn: Option<String>,
+    pub group_name: Option<String>,
+    pub policy_name: Option<String>,
+    pub policy_document: Option<String>,
+    pub policy_version: Option<String>,
+    pub set_as_default: Option<bool>,
+    pub event_id: String,
+    pub request_id: Option<String>,
+    pub source_object: String,
+}
+
+fn ser_time<S: serde::Serializer>(t: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::time::format_millis(*t))
+}
+
+impl EventRow {
+    /// The account the event belongs to: the recipient (owner of the trail
+    /// data), else the caller's.
+    pub fn account(&self) -> Option<&str> {
+        self.recipient_account_id.as_deref().or(self.account_id.as_deref())
+    }
+    pub fn succeeded(&self) -> bool {
+        self.outcome == Outcome::Success
+    }
+}
+
+/// Error codes that mean "access denied" across service protocols.
+pub fn is_denial_code(code: &str) -> bool {
+    code.contains("AccessDenied") || code.contains("UnauthorizedOperation") || code == "UnauthorizedAccess"
+}
+
+fn yes(s: Option<&str>) -> Option<bool> {
+    let s = s?.trim();
+    if s.eq_ignore_ascii_case("yes") || s.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("no") || s.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn owned(s: &super::record::Str) -> Option<String> {
+    s.get().map(str::to_owned)
+}
+
+/// Why a parsed record could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reject {
+    /// Not MFA-relevant: counted and dropped.
+    Irrelevant,
+    /// Relevant-looking but broken (e.g. no or odd eventTime).
+    Malformed(String),
+}
+
+/// Classifies a record; `Ok(row)` when it is kept.
+pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
+    let source = r.event_source.get().unwrap_or("");
+    let name = r.event_name.get().unwrap_or("");
+    let err_code = r.error_code.get();
+    let err_msg = r.error_message.get();
+    let ident = &r.user_identity;
+    let id_type = ident.kind.get();
+    let mfa_auth = yes(ident.session_context.attributes.mfa_authenticated.get());
+    let access_key = ident.access_key_id.get();
+    let req = &r.request;
+    let serial_req = req.serial_number.get().filter(|s| !s.is_empty());
+    let failed = err_code.is_some() || err_msg.is_some();
+
+    let (class, outcome) = match (source, name) {
+        ("signin.amazonaws.com", "ConsoleLogin") => {
+            let outcome = match r.response.console_login.get() {
+                Some(s) if s.eq_ignore_ascii_case("success") => Outcome::Success,
+                Some(_) => Outcome::Failure,
+                None if failed => Outcome::Failure,
+                None => Outcome::Success,
+            };
+            let mfa_used = yes(r.additional.mfa_used.get());
+            let human = matches!(id_type, Some("IAMUser") | Some("Root") | None);
+            let class = match (outcome, mfa_used) {
+                (Outcome::Failure, Some(true)) => EventClass::MfaFailure,
+                (Outcome::Failure, _) => EventClass::LoginFailure,
+                (Outcome::Success, Some(true)) => EventClass::MfaSuccess,
+                (Outcome::Success, _) if !human => EventClass::FederatedLogin,
+                (Outcome::Success, _) => EventClass::LoginSuccessNoMfa,
+            };
+            (class, outcome)
+        }
+        ("signin.amazonaws.com", "CheckMfa") => match r.response.check_mfa.get() {
+            Some(s) if s.eq_ignore_ascii_case("success") => (EventClass::MfaSuccess, Outcome::Success),
+            Some(_) => (EventClass::MfaFailure, Outcome::Failure),
+            None if failed => (EventClass::MfaFailure, Outcome::Failure),
+            None => return Err(Reject::Irrelevant),
+        },
+        ("sts.amazonaws.com", "GetSessionToken" | "AssumeRole")
+            if err_msg.is_some_and(|m| m.contains("MultiFactorAuthentication")) || (failed && serial_req.is_some()) =>
+        {
+            (EventClass::MfaFailure, Outcome::Failure)
+        }
+        ("sts.amazonaws.com", "GetSessionToken" | "AssumeRole") if serial_req.is_some() => {
+            (EventClass::MfaSuccess, Outcome::Success)
+        }
+        _ if failed
+            && err_code.is_some_and(is_denial_code)
+            && err_msg.is_some_and(|m| m.contains("explicit deny")) =>
+        {
+            let long_term = access_key.is_some_and(|k| k.starts_with("AKIA"));
+            match mfa_auth {
+                Some(true) => (EventClass::ExplicitDenyWithMfa, Outcome::Failure),
+                Some(false) => (EventClass::MfaRequiredDenied, Outcome::Failure),
+                None if long_term => (EventClass::MfaRequiredDenied, Outcome::Failure),
+                None => return Err(Reject::Irrelevant),
+            }
+        }
+        ("iam.amazonaws.com", n) => {
+            let class = match n {
+                "CreateVirtualMFADevice" => EventClass::DeviceCreated,
+                "EnableMFADevice" => EventClass::DeviceEnabled,
+                "DeactivateMFADevice" => EventClass::DeviceDeactivated,
+                "DeleteVirtualMFADevice" => EventClass::DeviceDeleted,
+                "ResyncMFADevice" => EventClass::DeviceResynced,
+                "CreateUser" => EventClass::UserCreated,
+                "PutUserPolicy" | "DeleteUserPolicy" | "AttachUserPolicy" | "DetachUserPolicy" | "PutGroupPolicy"
+                | "DeleteGroupPolicy" | "AttachGroupPolicy" | "DetachGroupPolicy" | "PutRolePolicy"
+                | "DeleteRolePolicy" | "AttachRolePolicy" | "DetachRolePolicy" | "CreatePolicy"
+                | "CreatePolicyVersion" | "SetDefaultPolicyVersion" | "DeletePolicyVersion" | "AddUserToGroup"
+                | "RemoveUserFromGroup" => EventClass::PolicyChange,
+                _ => return Err(Reject::Irrelevant),
+            };
+            (class, if failed { Outcome::Failure } else { Outcome::Success })
+        }
+        _ => return Err(Reject::Irrelevant),
+    };
+
+    let time_text = r
+        .event_time
+        .get()
+        .ok_or_else(|| Reject::Malformed(format!("{name}: no eventTime")))?;
+    let event_time =
+        parse_event_time(time_text).ok_or_else(|| Reject::Malformed(format!("{name}: odd eventTime {time_text:?}")))?;
+
+    let user_name = match id_type {
+        Some("AssumedRole") => ident
+            .session_context
+            .issuer
+            .user_name
+            .get()
+            .or_else(|| ident.arn.get().and_then(|a| a.rsplit('/').next())),
+        Some("Root") => ident.user_name.get().or(Some("root")),
+        _ => ident.user_name.get(),
+    }
+    .map(str::to_owned);
+
+    let mfa_serial = serial_req
+        .or_else(|| r.response.virtual_mfa_device.serial_number.get())
+        .or_else(|| r.additional.mfa_identifier.get())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+
+    let policy_version = req.version_id.get().or(r.response.policy_version.version_id.get());
+    let set_as_default = yes(req.set_as_default.get()).or_else(|| match name {
+        // CreatePolicy makes v1 the default; SetDefaultPolicyVersion does what it says.
+        "CreatePolicy" | "SetDefaultPolicyVersion" => Some(true),
+        _ => None,
+    });
+
+    Ok(EventRow {
+        event_time,
+        event_source: source.to_owned(),
+        event_name: name.to_owned(),
+        class,
+        outcome,
+        error_code: err_code.map(str::to_owned),
+        error_message: err_msg.map(str::to_owned),
+        identity_type: id_type.map(str::to_owned),
+        user_name,
+        principal_arn: owned(&ident.arn),
+        account_id: owned(&ident.account_id),
+        access_key_id: access_key.filter(|k| !k.is_empty()).map(str::to_owned),
+        recipient_account_id: owned(&r.recipient_account_id),
+        aws_region: owned(&r.aws_region),
+        source_ip: owned(&r.source_ip),
+        user_agent: owned(&r.user_agent),
+        mfa_used: yes(r.additional.mfa_used.get()),
+        mfa_authenticated: mfa_auth,
+        target_user: req
+            .user_name
+            .get()
+            .or(r.response.user.user_name.get())
+            .map(str::to_owned),
+        mfa_serial,
+        policy_arn: req.policy_arn.get().or(r.response.policy.arn.get()).map(str::to_owned),
+        group_name: owned(&req.group_name),
+        policy_name: owned(&req.policy_name),
+        policy_document: req.policy_document.get().map(decode_policy_document),
+        policy_version: policy_version.map(str::to_owned).or_else(|| {
+            (name == "CreatePolicy").then(|| r.response.policy.default_version_id.get().unwrap_or("v1").to_owned())
+        }),
+        set_as_default,
+        event_id: r.event_id.get().unwrap_or("").to_owned(),
+        request_id: owned(&r.request_id),
+        source_object: source_object.to_owned(),
+    })
+}
+
+/// Policy documents are JSON text in CloudTrail, but the IAM Get APIs (and
+/// some exporters) percent-encode them: decode when it is not JSON already.
+pub fn decode_policy_document(doc: &str) -> String {
+    let t = doc.trim_start();
+    if t.starts_with('{') || !t.contains('%') {
+        return doc.to_owned();
+    }
+    percent_decode(doc)
+}
+
+/// `%XX` to bytes and `+` to a space; invalid escapes are kept as written.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

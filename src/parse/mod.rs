@@ -1,0 +1,220 @@
+//! Decode + parse of one file: find records without parsing them, parse only
+//! the candidates that byte markers point at, classify, keep the relevant.
+//!
+//! Exactness of the pre-filter: every kept class needs one of the marker
+//! strings in the record's raw bytes (the event name, the STS serial/MFA
+//! text, "explicit deny"). None of them contains `"`, `\` or `/`, so JSON
+//! escaping cannot hide them, except through `\u` escapes, and any record
+//! holding `\u` is always parsed. Records skipped this way are not validated
+//! as JSON; `--full-parse` parses every record.
+
+pub mod classify;
+pub mod record;
+pub mod scan;
+
+use aho_corasick::AhoCorasick;
+use std::sync::OnceLock;
+
+use crate::decode::{DecodeError, Inflater, is_gzip};
+use crate::frame::Columns;
+use crate::source::Window;
+use crate::stats::RunStats;
+pub use classify::{EventClass, EventRow, Outcome};
+use classify::{Reject, classify};
+use scan::{Shape, detect_shape, for_each_record};
+
+/// Byte markers: a record without any of these cannot be kept.
+pub const MARKERS: &[&str] = &[
+    "ConsoleLogin",
+    "CheckMfa",
+    "serialNumber",
+    "MultiFactorAuthentication",
+    "GetSessionToken",
+    "MFADevice",
+    "UserPolicy",
+    "GroupPolicy",
+    "RolePolicy",
+    "CreatePolicy",
+    "PolicyVersion",
+    "UserToGroup",
+    "UserFromGroup",
+    "CreateUser",
+    "explicit deny",
+    "\\u",
+];
+
+fn markers() -> &'static AhoCorasick {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| AhoCorasick::new(MARKERS).expect("static patterns compile"))
+}
+
+/// Options of the parse stage.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions {
+    pub window: Window,
+    /// Parse every record (validates all JSON; slower).
+    pub full_parse: bool,
+    /// Cap on a file's decompressed size.
+    pub max_file_bytes: u64,
+}
+
+/// Per-thread reusable state: buffers dominate the cost otherwise.
+#[derive(Default)]
+pub struct Worker {
+    inflater: Option<Inflater>,
+    inflated: Vec<u8>,
+    scratch: Vec<u8>,
+    hits: Vec<usize>,
+    buffers: Option<simd_json::Buffers>,
+}
+
+impl Worker {
+    /// Inflates `raw` when it is gzip; returns the JSON bytes.
+    pub fn decode<'a>(&'a mut self, raw: &'a [u8], cap: u64) -> Result<&'a [u8], DecodeError> {
+        if is_gzip(raw) {
+            let inf = self.inflater.get_or_insert_with(Inflater::new);
+            inf.inflate(raw, &mut self.inflated, cap)?;
+            Ok(&self.inflated)
+        } else if raw.len() as u64 > cap {
+            Err(DecodeError::TooLarge { cap })
+        } else {
+            Ok(raw)
+        }
+    }
+}
+
+/// Parses one file's bytes (gzip or plain) into kept rows and counters.
+pub fn parse_file(raw: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker) -> (Columns, RunStats) {
+    let mut stats = RunStats {
+        bytes_compressed: raw.len() as u64,
+        ..RunStats::default()
+    };
+    let mut cols = Columns::default();
+    let mut inflated = std::mem::take(&mut w.inflated);
+    let json: &[u8] = if is_gzip(raw) {
+        let inf = w.inflater.get_or_insert_with(Inflater::new);
+        if let Err(e) = inf.inflate(raw, &mut inflated, opts.max_file_bytes) {
+            stats.fail(uri, e.to_string());
+            w.inflated = inflated;
+            return (cols, stats);
+        }
+        &inflated
+    } else if raw.len() as u64 > opts.max_file_bytes {
+        stats.fail(uri, DecodeError::TooLarge { cap: opts.max_file_bytes }.to_string());
+        return (cols, stats);
+    } else {
+        raw
+    };
+    stats.bytes_decompressed = json.len() as u64;
+    stats.files_read = 1;
+    parse_json(json, uri, opts, w, &mut cols, &mut stats);
+    w.inflated = inflated;
+    (cols, stats)
+}
+
+fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker, cols: &mut Columns, stats: &mut RunStats) {
+    let Some(mut shape) = detect_shape(json) else {
+        if json.iter().all(|b| b.is_ascii_whitespace()) {
+            stats.fail(uri, "empty file");
+        } else {
+            stats.fail(uri, "not JSON: expected {\"Records\":[...]}, a JSON array, or one JSON object per line");
+        }
+        return;
+    };
+    // Odd wrappers ({"x":1,"Records":[...]}) show up as one line holding a Records key.
+    if shape == Shape::Lines
+        && memchr::memmem::find(json, b"\"Records\"").is_some()
+        && first_record_has_records_key(json, w)
+    {
+        shape = Shape::Records;
+    }
+    w.hits.clear();
+    if !opts.full_parse {
+        w.hits.extend(markers().find_iter(json).map(|m| m.start()));
+    }
+    let mut hits = std::mem::take(&mut w.hits);
+    let mut scratch = std::mem::take(&mut w.scratch);
+    let mut buffers = w.buffers.take().unwrap_or_default();
+    let mut next_hit = 0usize;
+    let mut index = 0u64;
+    let mut not_events: Option<&'static str> = None;
+    let result = for_each_record(json, shape, |start, end| {
+        if not_events.is_some() {
+            return;
+        }
+        let i = index;
+        index += 1;
+        stats.records += 1;
+        while next_hit < hits.len() && hits[next_hit] < start {
+            next_hit += 1;
+        }
+        let marked = next_hit < hits.len() && hits[next_hit] < end;
+        // The first record is always parsed: it tells a CloudTrail file from other JSON.
+        if !(opts.full_parse || marked || i == 0) {
+            return;
+        }
+        stats.records_parsed += 1;
+        scratch.clear();
+        scratch.extend_from_slice(&json[start..end]);
+        let object = format!("{uri}#{i}");
+        let rec = match record::parse_record(&mut scratch, &mut buffers) {
+            Ok(r) => r,
+            Err(e) => {
+                stats.malformed(object, format!("invalid JSON: {e}"));
+                return;
+            }
+        };
+        if i == 0 && rec.event_time.get().is_none() && rec.event_name.get().is_none() {
+            not_events = Some(if rec.digest_key.0 { "digest" } else { "other" });
+            return;
+        }
+        match classify(&rec, &object) {
+            Ok(row) if opts.window.contains(row.event_time) => {
+                stats.records_kept += 1;
+                cols.push(row);
+            }
+            Ok(_) => stats.records_outside_window += 1,
+            Err(Reject::Irrelevant) => {}
+            Err(Reject::Malformed(why)) => stats.malformed(object, why),
+        }
+    });
+    hits.clear();
+    w.hits = hits;
+    w.scratch = scratch;
+    w.buffers = Some(buffers);
+    if let Some(kind) = not_events {
+        // A digest or any other JSON that is not events: said once for the file.
+        stats.records = 0;
+        stats.records_parsed = 0;
+        stats.files_read = 0;
+        if kind == "digest" {
+            stats.files_skipped_not_events += 1;
+        } else {
+            stats.fail(uri, "not CloudTrail events: the first record has no eventTime or eventName");
+        }
+        return;
+    }
+    if let Err(u) = result {
+        let what = if u.in_string { "inside a string" } else { "with unclosed brackets" };
+        stats.fail(
+            uri,
+            format!(
+                "JSON ends {what} after {} complete records (truncated?); those records were used",
+                stats.records
+            ),
+        );
+    }
+}
+
+fn first_record_has_records_key(json: &[u8], w: &mut Worker) -> bool {
+    let mut first = None;
+    let _ = for_each_record(json, Shape::Lines, |s, e| {
+        if first.is_none() {
+            first = Some((s, e));
+        }
+    });
+    let Some((s, e)) = first else { return false };
+    let mut buf = json[s..e].to_vec();
+    let buffers = w.buffers.get_or_insert_with(Default::default);
+    record::parse_record(&mut buf, buffers).is_ok_and(|r| r.records_key.0)
+}

@@ -1,0 +1,249 @@
+//! Record boundaries without a parse. One pass over 64-byte blocks finds the
+//! structural characters outside strings (simdjson's stage-1 bit tricks:
+//! escaped-quote detection, prefix-xor for the in-string mask) and tracks
+//! depth, so each top-level record's byte range is known without building
+//! anything. Whether a record needs a real parse is then decided by byte
+//! markers (see `markers`).
+
+/// Where records sit in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"Records":[ {...}, ... ]}`: records are objects at depth 2.
+    Records,
+    /// `[ {...}, ... ]`: depth 1.
+    Array,
+    /// One object per line (or simply concatenated): depth 0.
+    Lines,
+}
+
+impl Shape {
+    fn record_depth(self) -> u32 {
+        match self {
+            Shape::Records => 2,
+            Shape::Array => 1,
+            Shape::Lines => 0,
+        }
+    }
+}
+
+/// Guesses the shape from the first bytes: `[` is an array; `{` followed by a
+/// `"Records"` key is the CloudTrail wrapper; any other `{` is NDJSON.
+/// `None`: empty or not JSON.
+pub fn detect_shape(buf: &[u8]) -> Option<Shape> {
+    let mut i = 0;
+    if buf.starts_with(&[0xef, 0xbb, 0xbf]) {
+        i = 3;
+    }
+    let skip_ws = |mut i: usize| {
+        while i < buf.len() && buf[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    i = skip_ws(i);
+    match buf.get(i)? {
+        b'[' => Some(Shape::Array),
+        b'{' => {
+            let j = skip_ws(i + 1);
+            if buf[j..].starts_with(b"\"Records\"") {
+                let k = skip_ws(j + 9);
+                if buf.get(k) == Some(&b':') && buf.get(skip_ws(k + 1)) == Some(&b'[') {
+                    return Some(Shape::Records);
+                }
+            }
+            Some(Shape::Lines)
+        }
+        _ => None,
+    }
+}
+
+/// The scan ended with unclosed brackets or strings: the file is cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unbalanced {
+    /// Bytes of the buffer that lie inside complete records (or before them).
+    pub complete_until: usize,
+    pub depth: u32,
+    pub in_string: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    open: u64,
+    close: u64,
+}
+
+#[inline(always)]
+fn block_masks(block: &[u8; 64]) -> Masks {
+    // Written so that LLVM turns it into compare + movemask on SSE2/AVX2.
+    let mut m = Masks {
+        quote: 0,
+        backslash: 0,
+        open: 0,
+        close: 0,
+    };
+    for (i, &b) in block.iter().enumerate() {
+        let bit = 1u64 << i;
+        m.quote |= if b == b'"' { bit } else { 0 };
+        m.backslash |= if b == b'\\' { bit } else { 0 };
+        m.open |= if b == b'{' || b == b'[' { bit } else { 0 };
+        m.close |= if b == b'}' || b == b']' { bit } else { 0 };
+    }
+    m
+}
+
+/// Characters escaped by an odd run of backslashes (simdjson's algorithm);
+/// `carry` says whether the previous block ended in such a run.
+#[inline(always)]
+fn escaped(backslash: u64, carry: &mut u64) -> u64 {
+    const EVEN: u64 = 0x5555_5555_5555_5555;
+    const ODD: u64 = !EVEN;
+    let starts = backslash & !(backslash << 1);
+    let even_start_mask = EVEN ^ *carry;
+    let even_starts = starts & even_start_mask;
+    let odd_starts = starts & !even_start_mask;
+    let even_carries = backslash.wrapping_add(even_starts);
+    let (mut odd_carries, overflow) = backslash.overflowing_add(odd_starts);
+    odd_carries |= *carry;
+    *carry = u64::from(overflow);
+    let even_carry_ends = even_carries & !backslash;
+    let odd_carry_ends = odd_carries & !backslash;
+    (even_carry_ends & ODD) | (odd_carry_ends & EVEN)
+}
+
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// Calls `f(start, end)` for every record (an object at the shape's depth;
+/// `end` is exclusive). Returns `Err` when the buffer ends inside a string or
+/// bracket; the records reported before that are complete.
+pub fn for_each_record(buf: &[u8], shape: Shape, mut f: impl FnMut(usize, usize)) -> Result<(), Unbalanced> {
+    let target = shape.record_depth();
+    let mut depth: u32 = 0;
+    let mut start = 0usize;
+    let mut last_complete = 0usize;
+    let mut bs_carry = 0u64;
+    let mut in_str_carry = 0u64; // all ones when the previous block ended inside a string
+    let mut underflow = false;
+    let mut block: [u8; 64];
+    let mut off = 0;
+    while off < buf.len() {
+        let n = (buf.len() - off).min(64);
+        let chunk: &[u8; 64] = if n == 64 {
+            buf[off..off + 64].try_into().expect("64 bytes")
+        } else {
+            block = [b' '; 64];
+            block[..n].copy_from_slice(&buf[off..]);
+            &block
+        };
+        let m = block_masks(chunk);
+        let esc = escaped(m.backslash, &mut bs_carry);
+        let quotes = m.quote & !esc;
+        let in_str = prefix_xor(quotes) ^ in_str_carry;
+        in_str_carry = ((in_str as i64) >> 63) as u64;
+        let mut structural = (m.open | m.close) & !in_str;
+        while structural != 0 {
+            let i = structural.trailing_zeros() as usize;
+            structural &= structural - 1;
+            let pos = off + i;
+            if m.open & (1 << i) != 0 {
+                if depth == target {
+                    start = pos;
+                }
+                depth += 1;
+            } else {
+                if depth == 0 {
+                    underflow = true;
+                    continue;
+                }
+                depth -= 1;
+                if depth == target && buf[start] == b'{' {
+                    f(start, pos + 1);
+                    last_complete = pos + 1;
+                }
+            }
+        }
+        off += 64;
+    }
+    if depth != 0 || in_str_carry != 0 || underflow {
+        return Err(Unbalanced {
+            complete_until: last_complete,
+            depth,
+            in_string: in_str_carry != 0,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(s: &str) -> (Vec<String>, Result<(), Unbalanced>) {
+        let shape = detect_shape(s.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let r = for_each_record(s.as_bytes(), shape, |a, b| out.push(s[a..b].to_string()));
+        (out, r)
+    }
+
+    #[test]
+    fn three_shapes() {
+        let wrapped = r#"{"Records":[{"a":1},{"b":{"c":[1,2,{"d":3}]}}]}"#;
+        assert_eq!(detect_shape(wrapped.as_bytes()), Some(Shape::Records));
+        assert_eq!(records(wrapped).0, vec![r#"{"a":1}"#, r#"{"b":{"c":[1,2,{"d":3}]}}"#]);
+        let arr = " [ {\"a\":1} ,\n {\"a\":2} ] ";
+        assert_eq!(detect_shape(arr.as_bytes()), Some(Shape::Array));
+        assert_eq!(records(arr).0.len(), 2);
+        let nd = "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n";
+        assert_eq!(detect_shape(nd.as_bytes()), Some(Shape::Lines));
+        assert_eq!(records(nd).0.len(), 3);
+        assert_eq!(detect_shape(b"   "), None);
+        assert_eq!(detect_shape(b"hello"), None);
+        // BOM and spacing around the wrapper key.
+        let bom = "\u{feff}{ \"Records\" : [ {\"x\":1} ] }";
+        assert_eq!(detect_shape(bom.as_bytes()), Some(Shape::Records));
+    }
+
+    #[test]
+    fn strings_hide_brackets_and_escapes_are_exact() {
+        // Braces, quotes and backslash runs inside strings, straddling 64-byte blocks.
+        let tricky = [
+            r#"{"k":"}{][","e":"\"}","b":"\\","c":"\\\"{"}"#.to_string(),
+            format!(r#"{{"pad":"{}","t":"a\\\\\\\"}}]"}}"#, "x".repeat(57)),
+            format!(r#"{{"pad":"{}\\","z":1}}"#, "y".repeat(61)),
+        ];
+        for rec in &tricky {
+            let doc = format!("{{\"Records\":[{rec},{rec}]}}");
+            let (got, r) = records(&doc);
+            assert!(r.is_ok(), "{doc}");
+            assert_eq!(got, vec![rec.clone(), rec.clone()], "{doc}");
+        }
+        // Every split position of a long document gives the same records.
+        let body: Vec<String> = (0..40).map(|i| format!(r#"{{"i":{i},"s":"a\\\"b{{[{}"}}"#, "q".repeat(i))).collect();
+        let doc = format!("{{\"Records\":[{}]}}", body.join(","));
+        let (got, r) = records(&doc);
+        assert!(r.is_ok());
+        assert_eq!(got, body);
+    }
+
+    #[test]
+    fn truncated_input_reports_complete_prefix() {
+        let doc = r#"{"Records":[{"a":1},{"b":2},{"c":"unterminated"#;
+        let (got, r) = records(doc);
+        assert_eq!(got.len(), 2);
+        let e = r.unwrap_err();
+        assert!(e.in_string);
+        assert_eq!(&doc[..e.complete_until], r#"{"Records":[{"a":1},{"b":2}"#);
+        let (_, r) = records(r#"{"a":1}}"#);
+        assert!(r.is_err(), "unbalanced close");
+    }
+}

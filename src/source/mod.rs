@@ -1,0 +1,22 @@
+//! Sources: enumerate the objects of a run (local files now; S3 later) and
+//! prune those whose key time cannot hold events of the window.
+
+pub mod key;
+pub mod local;
+pub mod window;
+
+use std::path::PathBuf;
+
+pub use key::{KeyKind, LogKey, classify_key};
+pub use window::Window;
+
+/// One object to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// What reports print: the path as given under the source root.
+    pub uri: String,
+    pub path: PathBuf,
+    pub size: u64,
+    /// Parsed layout, when the key follows it.
+    pub key: Option<LogKey>,
+}

@@ -1,0 +1,128 @@
+//! Run counters. Every stage counts what it saw so that nothing is lost
+//! silently; per-file stats are merged with `+` after the parallel stage.
+
+use serde::Serialize;
+
+/// An input that could not be used, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedObject {
+    pub object: String,
+    pub reason: String,
+}
+
+/// How many malformed records to keep as examples; the count is exact.
+const MALFORMED_EXAMPLES: usize = 20;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunStats {
+    /// Objects seen while listing, before pruning.
+    pub files_listed: u64,
+    /// Objects whose key time cannot hold events of the window.
+    pub files_pruned: u64,
+    /// CloudTrail-Digest / CloudTrail-Insight objects (not event logs).
+    pub files_skipped_not_events: u64,
+    /// Objects outside the AWS key layout (read without pruning).
+    pub files_outside_layout: u64,
+    /// Files under a source folder that are not `.json`, `.json.gz`, `.gz`, `.jsonl`, `.ndjson`.
+    pub files_ignored: u64,
+    /// Year/month/day folders not walked: their key times cannot hold events of the window.
+    pub dirs_pruned: u64,
+    /// `CloudTrail-Digest/` and `CloudTrail-Insight/` folders not walked.
+    pub dirs_skipped_not_events: u64,
+    pub files_read: u64,
+    pub files_failed: Vec<FailedObject>,
+    pub bytes_compressed: u64,
+    pub bytes_decompressed: u64,
+    /// Records found in the files (scanned, parsed or not).
+    pub records: u64,
+    /// Records fully parsed (candidates of the pre-filter, or all with --full-parse).
+    pub records_parsed: u64,
+    /// Records kept as MFA-relevant events inside the time window.
+    pub records_kept: u64,
+    /// Relevant records dropped because their eventTime is outside the window.
+    pub records_outside_window: u64,
+    pub records_malformed: u64,
+    pub malformed_examples: Vec<FailedObject>,
+}
+
+impl RunStats {
+    pub fn fail(&mut self, object: impl Into<String>, reason: impl Into<String>) {
+        self.files_failed.push(FailedObject {
+            object: object.into(),
+            reason: reason.into(),
+        });
+    }
+
+    pub fn malformed(&mut self, object: impl Into<String>, reason: impl Into<String>) {
+        self.records_malformed += 1;
+        if self.malformed_examples.len() < MALFORMED_EXAMPLES {
+            self.malformed_examples.push(FailedObject {
+                object: object.into(),
+                reason: reason.into(),
+            });
+        }
+    }
+
+    /// Merges another stats block into this one (used by rayon's reduce).
+    pub fn merge(&mut self, o: RunStats) {
+        self.files_listed += o.files_listed;
+        self.files_pruned += o.files_pruned;
+        self.files_skipped_not_events += o.files_skipped_not_events;
+        self.files_outside_layout += o.files_outside_layout;
+        self.files_ignored += o.files_ignored;
+        self.dirs_pruned += o.dirs_pruned;
+        self.dirs_skipped_not_events += o.dirs_skipped_not_events;
+        self.files_read += o.files_read;
+        self.files_failed.extend(o.files_failed);
+        self.bytes_compressed += o.bytes_compressed;
+        self.bytes_decompressed += o.bytes_decompressed;
+        self.records += o.records;
+        self.records_parsed += o.records_parsed;
+        self.records_kept += o.records_kept;
+        self.records_outside_window += o.records_outside_window;
+        self.records_malformed += o.records_malformed;
+        let room = MALFORMED_EXAMPLES.saturating_sub(self.malformed_examples.len());
+        self.malformed_examples
+            .extend(o.malformed_examples.into_iter().take(room));
+    }
+
+    /// Sorts the lists so reports do not depend on thread scheduling.
+    pub fn normalize(&mut self) {
+        self.files_failed.sort_by(|a, b| a.object.cmp(&b.object));
+        self.malformed_examples
+            .sort_by(|a, b| a.object.cmp(&b.object).then(a.reason.cmp(&b.reason)));
+    }
+}
+
+impl std::ops::Add for RunStats {
+    type Output = RunStats;
+    fn add(mut self, o: RunStats) -> RunStats {
+        self.merge(o);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_and_caps_examples() {
+        let mut a = RunStats::default();
+        a.files_read = 2;
+        for i in 0..15 {
+            a.malformed(format!("a{i}"), "bad");
+        }
+        let mut b = RunStats::default();
+        b.files_read = 3;
+        for i in 0..15 {
+            b.malformed(format!("b{i}"), "bad");
+        }
+        b.fail("x.json.gz", "truncated gzip");
+        let c = a + b;
+        assert_eq!(c.files_read, 5);
+        assert_eq!(c.records_malformed, 30);
+        assert_eq!(c.malformed_examples.len(), MALFORMED_EXAMPLES);
+        assert_eq!(c.files_failed.len(), 1);
+    }
+}

@@ -1,0 +1,177 @@
+//! Time arguments and durations. chrono stays at this edge; the frame holds
+//! epoch milliseconds (UTC).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+use crate::error::{Error, Result};
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+pub const MINUTE: Millis = 60_000;
+pub const HOUR: Millis = 60 * MINUTE;
+
+/// Which end of a day a bare date stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEnd {
+    Start,
+    End,
+}
+
+/// Parses `--since`/`--until`: RFC 3339 (`2026-11-27T10:00:00Z`), or a date
+/// (`2026-11-27`, start or end of that day, UTC).
+pub fn parse_time_arg(s: &str, end: DayEnd) -> Result<Millis> {
+    let t = s.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Ok(dt.with_timezone(&Utc).timestamp_millis());
+    }
+    if let Ok(ndt) = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(Utc.from_utc_datetime(&ndt).timestamp_millis());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        let start = Utc
+            .from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+            .timestamp_millis();
+        return Ok(match end {
+            DayEnd::Start => start,
+            DayEnd::End => start + 24 * HOUR - 1,
+        });
+    }
+    Err(Error::usage(
+        "time",
+        s,
+        "expected RFC 3339 like 2026-11-27T10:00:00Z or a date like 2026-11-27",
+    ))
+}
+
+/// Parses durations such as `24h`, `90m`, `2d`, `30s`, `1h30m`.
+pub fn parse_duration(s: &str) -> Result<Millis> {
+    let bad = || Error::usage("duration", s, "expected e.g. 24h, 90m, 2d, 1h30m");
+    let mut total: Millis = 0;
+    let mut num = String::new();
+    let mut seen_unit = false;
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: Millis = num.parse().map_err(|_| bad())?;
+        num.clear();
+        let unit = match c {
+            'd' => 24 * HOUR,
+            'h' => HOUR,
+            'm' => MINUTE,
+            's' => 1000,
+            _ => return Err(bad()),
+        };
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        seen_unit = true;
+    }
+    if !num.is_empty() || !seen_unit {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+/// Parses a CloudTrail `eventTime` (`2026-11-27T10:00:00Z`, fractional
+/// seconds and offsets tolerated). Returns None for anything else.
+pub fn parse_event_time(s: &str) -> Option<Millis> {
+    let b = s.as_bytes();
+    // Fast path for the exact shape AWS writes: YYYY-MM-DDTHH:MM:SSZ.
+    if b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[19] == b'Z' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let mut v = 0u32;
+            for &c in &b[r] {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + u32::from(c - b'0');
+            }
+            Some(v)
+        };
+        let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let ndt = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+        return Some(Utc.from_utc_datetime(&ndt).timestamp_millis());
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc).timestamp_millis())
+}
+
+/// RFC 3339 with a `Z`, second precision unless milliseconds are present.
+pub fn format_millis(ms: Millis) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(dt) if ms % 1000 == 0 => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => format!("@{ms}ms"),
+    }
+}
+
+/// A duration for humans: `2h 5m`, `45s`, `3d 4h`.
+pub fn format_duration(ms: Millis) -> String {
+    let s = ms.unsigned_abs() / 1000;
+    let sign = if ms < 0 { "-" } else { "" };
+    let (d, h, m, sec) = (s / 86_400, (s / 3600) % 24, (s / 60) % 60, s % 60);
+    let out = if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {sec}s")
+    } else {
+        format!("{sec}s")
+    };
+    format!("{sign}{out}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_args() {
+        let t = parse_time_arg("2026-11-27T10:00:00Z", DayEnd::Start).unwrap();
+        assert_eq!(format_millis(t), "2026-11-27T10:00:00Z");
+        let s = parse_time_arg("2026-11-27", DayEnd::Start).unwrap();
+        let e = parse_time_arg("2026-11-27", DayEnd::End).unwrap();
+        assert_eq!(format_millis(s), "2026-11-27T00:00:00Z");
+        assert_eq!(e - s, 24 * HOUR - 1);
+        assert!(parse_time_arg("yesterday", DayEnd::Start).is_err());
+        let off = parse_time_arg("2026-11-27T12:00:00+02:00", DayEnd::Start).unwrap();
+        assert_eq!(off, t);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("24h").unwrap(), 24 * HOUR);
+        assert_eq!(parse_duration("1h30m").unwrap(), 90 * MINUTE);
+        assert_eq!(parse_duration("2d").unwrap(), 48 * HOUR);
+        for bad in ["", "h", "12", "3x", "-1h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn event_times() {
+        let a = parse_event_time("2024-02-29T23:59:59Z").unwrap();
+        assert_eq!(format_millis(a), "2024-02-29T23:59:59Z");
+        let b = parse_event_time("2024-02-29T23:59:59.250Z").unwrap();
+        assert_eq!(b - a, 250);
+        for bad in ["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "not a time", "", "2024-01-01T25:00:00Z"] {
+            assert_eq!(parse_event_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(format_duration(2 * HOUR + 5 * MINUTE), "2h 5m");
+        assert_eq!(format_duration(45_000), "45s");
+        assert_eq!(format_duration(-90_000), "-1m 30s");
+    }
+}
