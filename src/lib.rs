@@ -18,3 +18,9 @@ pub mod stats;
 pub mod time;
 
 pub use error::{Error, Result};
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod pipeline;
+pub mod progress;
+pub mod report;

@@ -27,12 +27,22 @@ pub fn sort(df: DataFrame) -> PolarsResult<DataFrame> {
     )
 }
 
-/// Rows whose `user_name` or `target_user` is `user`: the user's own
-/// attempts and what was done to the user.
+/// Rows about `user`: the user's own attempts (`user_name`), what was done to
+/// the user (`target_user`), and events naming one of the user's MFA serials
+/// (DeleteVirtualMFADevice carries only the serial).
 pub fn for_user(df: &DataFrame, user: &str) -> PolarsResult<DataFrame> {
     let by = df.column(col::user_name)?.str()?.equal(user);
     let to = df.column(col::target_user)?.str()?.equal(user);
-    let mask = (&by | &to).fill_null_with_values(false)?;
+    let direct = (&by | &to).fill_null_with_values(false)?;
+    let serial_col = df.column(col::mfa_serial)?.str()?;
+    let n = df.height();
+    let serials: std::collections::HashSet<&str> = (0..n)
+        .filter(|&i| direct.get(i) == Some(true))
+        .filter_map(|i| serial_col.get(i))
+        .collect();
+    let mask: BooleanChunked = (0..n)
+        .map(|i| Some(direct.get(i) == Some(true) || serial_col.get(i).is_some_and(|s| serials.contains(s))))
+        .collect();
     df.filter(&mask)
 }
 
@@ -79,7 +89,9 @@ mod tests {
     fn schema_sort_and_round_trip() {
         let mut a = Columns::default();
         a.push(row(2000, "b", "alice"));
-        a.push(row(1000, "z", "bob"));
+        let mut bob = row(1000, "z", "bob");
+        bob.mfa_serial = Some("arn:aws:iam::111122223333:mfa/bob".into());
+        a.push(bob.clone());
         let mut b = Columns::default();
         b.push(row(2000, "a", "alice"));
         let df = build(vec![a, b]).unwrap();
@@ -94,8 +106,22 @@ mod tests {
         let back = rows(&df).unwrap();
         let ids: Vec<_> = back.iter().map(|r| r.event_id.as_str()).collect();
         assert_eq!(ids, ["z", "a", "b"]);
-        assert_eq!(back[0], row(1000, "z", "bob"));
+        assert_eq!(back[0], bob);
         let alice = for_user(&df, "alice").unwrap();
         assert_eq!(alice.height(), 2);
+        // An event naming only alice's serial (DeleteVirtualMFADevice) is hers too.
+        let mut c = Columns::default();
+        c.push(row(1, "a", "alice"));
+        let mut del = row(2, "d", "ops");
+        del.user_name = Some("ops".into());
+        c.push(del);
+        c.push(row(3, "o", "other"));
+        let mut other_serial = row(4, "s", "ops");
+        other_serial.mfa_serial = Some("arn:aws:iam::111122223333:mfa/y".into());
+        c.push(other_serial);
+        let df = build(vec![c]).unwrap();
+        // "other" uses the same serial as alice in this fixture, so it is included: by serial.
+        let ids: Vec<_> = rows(&for_user(&df, "alice").unwrap()).unwrap().into_iter().map(|r| r.event_id).collect();
+        assert_eq!(ids, ["a", "d", "o"]);
     }
 }

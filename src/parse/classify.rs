@@ -372,3 +372,89 @@ pub fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::record::parse_record;
+
+    fn class_of(json: &str) -> Result<EventClass, Reject> {
+        let mut buf = json.as_bytes().to_vec();
+        let mut b = simd_json::Buffers::default();
+        let r = parse_record(&mut buf, &mut b).expect("valid JSON");
+        classify(&r, "t.json#0").map(|row| row.class)
+    }
+
+    const T: &str = r#""eventTime":"2026-11-27T10:00:00Z","eventID":"e1""#;
+    const USER: &str = r#""userIdentity":{"type":"IAMUser","userName":"alice","accountId":"111122223333","accessKeyId":""}"#;
+
+    /// One row per DESIGN §5 line (and the negative cases next to them).
+    #[test]
+    fn table() {
+        use EventClass::*;
+        let cases: Vec<(String, Result<EventClass, Reject>)> = vec![
+            // Console sign-in, MFA stage failing (MFAUsed compared case-insensitively).
+            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Failure"}},"additionalEventData":{{"MFAUsed":"Yes"}},"errorMessage":"Failed authentication"}}"#), Ok(MfaFailure)),
+            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"YES","MFAIdentifier":"arn:aws:iam::1:mfa/a"}}}}"#), Ok(MfaSuccess)),
+            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Failure"}},"additionalEventData":{{"MFAUsed":"No"}},"errorMessage":"Failed authentication"}}"#), Ok(LoginFailure)),
+            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"No"}}}}"#), Ok(LoginSuccessNoMfa)),
+            (format!(r#"{{{T},"userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/SSO/alice","sessionContext":{{"sessionIssuer":{{"userName":"SSO"}}}}}},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"No"}}}}"#), Ok(FederatedLogin)),
+            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"CheckMfa","responseElements":{{"CheckMfa":"Success"}},"additionalEventData":{{"MfaType":"U2F MFA"}}}}"#), Ok(MfaSuccess)),
+            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"CheckMfa","responseElements":{{"CheckMfa":"Failure"}}}}"#), Ok(MfaFailure)),
+            // STS.
+            (format!(r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"GetSessionToken","errorCode":"AccessDenied","errorMessage":"MultiFactorAuthentication failed with invalid MFA one time pass code. "}}"#), Ok(MfaFailure)),
+            (format!(r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","requestParameters":{{"roleArn":"r","serialNumber":"arn:aws:iam::1:mfa/a"}},"errorCode":"AccessDenied","errorMessage":"User: x is not authorized to perform: sts:AssumeRole"}}"#), Ok(MfaFailure)),
+            (format!(r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"GetSessionToken","requestParameters":{{"serialNumber":"arn:aws:iam::1:mfa/a"}},"responseElements":{{"credentials":{{}}}}}}"#), Ok(MfaSuccess)),
+            (format!(r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","requestParameters":{{"roleArn":"r"}}}}"#), Err(Reject::Irrelevant)),
+            // Denials: explicit deny without MFA (session false, or long-term keys), with MFA, plain.
+            (format!(r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"false"}}}}}},"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","errorCode":"AccessDenied","errorMessage":"User: u is not authorized to perform: s3:ListAllMyBuckets with an explicit deny in an identity-based policy"}}"#), Ok(MfaRequiredDenied)),
+            (format!(r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"AKIAX"}},"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","errorCode":"Client.UnauthorizedOperation","errorMessage":"You are not authorized to perform this operation. User: u is not authorized to perform: ec2:DescribeInstances with an explicit deny in an identity-based policy"}}"#), Ok(MfaRequiredDenied)),
+            (format!(r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"true"}}}}}},"eventSource":"kms.amazonaws.com","eventName":"Decrypt","errorCode":"AccessDeniedException","errorMessage":"User: u is not authorized to perform: kms:Decrypt with an explicit deny in an identity-based policy"}}"#), Ok(ExplicitDenyWithMfa)),
+            (format!(r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"false"}}}}}},"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","errorCode":"AccessDenied","errorMessage":"User: u is not authorized to perform: s3:ListAllMyBuckets because no identity-based policy allows the s3:ListAllMyBuckets action"}}"#), Err(Reject::Irrelevant)),
+            // IAM lifecycle and policy changes.
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"CreateVirtualMFADevice","responseElements":{{"virtualMFADevice":{{"serialNumber":"arn:aws:iam::1:mfa/a"}}}}}}"#), Ok(DeviceCreated)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#), Ok(DeviceEnabled)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"DeactivateMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#), Ok(DeviceDeactivated)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"DeleteVirtualMFADevice","requestParameters":{{"serialNumber":"s"}}}}"#), Ok(DeviceDeleted)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"ResyncMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#), Ok(DeviceResynced)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"PutUserPolicy","requestParameters":{{"userName":"a","policyName":"p","policyDocument":"{{}}"}}}}"#), Ok(PolicyChange)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"AddUserToGroup","requestParameters":{{"userName":"a","groupName":"g"}}}}"#), Ok(PolicyChange)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"SetDefaultPolicyVersion","requestParameters":{{"policyArn":"p","versionId":"v2"}}}}"#), Ok(PolicyChange)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"CreateUser","requestParameters":{{"userName":"bob"}}}}"#), Ok(UserCreated)),
+            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"ListMFADevices"}}"#), Err(Reject::Irrelevant)),
+            (format!(r#"{{{T},{USER},"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances"}}"#), Err(Reject::Irrelevant)),
+            // Relevant but broken time.
+            (format!(r#"{{"eventTime":"yesterday",{USER},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice"}}"#), Err(Reject::Malformed("EnableMFADevice: odd eventTime \"yesterday\"".into()))),
+        ];
+        for (json, want) in cases {
+            assert_eq!(class_of(&json), want, "{json}");
+        }
+        // Every class has a row above (keeps the table complete when classes are added).
+        for c in EventClass::ALL {
+            assert_eq!(EventClass::parse(c.as_str()), Some(c));
+        }
+    }
+
+    #[test]
+    fn fields_and_hidden_user_names() {
+        let json = format!(
+            r#"{{{T},"userIdentity":{{"type":"IAMUser","accountId":"111122223333","accessKeyId":"","userName":"HIDDEN_DUE_TO_SECURITY_REASONS"}},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Failure"}},"additionalEventData":{{"MFAUsed":"No"}},"errorMessage":"No username found in supplied account","recipientAccountId":"111122223333"}}"#
+        );
+        let mut buf = json.into_bytes();
+        let mut b = simd_json::Buffers::default();
+        let r = parse_record(&mut buf, &mut b).unwrap();
+        let row = classify(&r, "f#3").unwrap();
+        assert_eq!(row.user_name.as_deref(), Some("HIDDEN_DUE_TO_SECURITY_REASONS"));
+        assert_eq!(row.class, EventClass::LoginFailure);
+        assert_eq!(row.access_key_id, None);
+        assert_eq!(row.account(), Some("111122223333"));
+        assert_eq!(row.source_object, "f#3");
+    }
+
+    #[test]
+    fn policy_documents_are_decoded() {
+        assert_eq!(decode_policy_document("{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(decode_policy_document("%7B%22Version%22%3A%222012-10-17%22%7D"), "{\"Version\":\"2012-10-17\"}");
+        assert_eq!(percent_decode("a+b%2"), "a b%2");
+    }
+}

@@ -1,0 +1,104 @@
+//! The command line (clap derive). Doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(name = "mfatrail", version, about = "Why do this IAM user's MFA sign-ins fail? Offline, over CloudTrail archives.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The user's MFA-relevant events in time order, then the run summary.
+    Timeline(TimelineArgs),
+    /// Write a synthetic CloudTrail archive (real key layout, gzip) with optional incident scenarios.
+    Gen(GenArgs),
+    /// Benchmark baseline: list, read and inflate the sources, nothing else.
+    #[command(hide = true)]
+    Inflate(InflateArgs),
+}
+
+/// Options shared by the commands that read archives.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// A folder (walked, CloudTrail key layout recognised) or a file; repeatable.
+    #[arg(long = "source", short = 's', required = true, value_name = "PATH")]
+    pub sources: Vec<PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// How long after an event its log file may still be delivered (files are pruned by delivery time).
+    #[arg(long, default_value = "2h", value_name = "DURATION")]
+    pub delivery_lag: String,
+    /// Parse every record instead of only the pre-filter's candidates (validates all JSON; slower).
+    #[arg(long)]
+    pub full_parse: bool,
+    /// Refuse files that inflate beyond this many bytes (gzip bombs).
+    #[arg(long, default_value_t = 2 << 30, value_name = "BYTES")]
+    pub max_file_bytes: u64,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Exit with code 3 when any input could not be read.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// IAM user name (as in userIdentity.userName or requestParameters.userName).
+    #[arg(long, short = 'u')]
+    pub user: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Start of the window: RFC 3339 or a date (start of day, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the window: RFC 3339 or a date (end of day, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Output folder (the AWSLogs/ tree is created inside).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Uncompressed megabytes of background traffic.
+    #[arg(long, default_value_t = 10.0)]
+    pub mb: f64,
+    /// Start of the archive (RFC 3339 or date).
+    #[arg(long, default_value = "2026-11-25T00:00:00Z")]
+    pub since: String,
+    /// Length of the archive in hours (scenarios need at least 50).
+    #[arg(long, default_value_t = 52)]
+    pub hours: u32,
+    #[arg(long, default_value_t = 1)]
+    pub accounts: u32,
+    /// Incident to embed (repeatable): device_deleted, group_mfa_no_device, clock_drift, account_wide,
+    /// org_multi_account, managed_policy_version, extend_48h, negative_control, late_delivery,
+    /// two_devices_one_removed.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InflateArgs {
+    #[arg(long = "source", short = 's', required = true)]
+    pub sources: Vec<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}

@@ -1,0 +1,69 @@
+//! One file per subcommand; `run` dispatches.
+
+pub mod r#gen;
+pub mod inflate;
+pub mod timeline;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command, ReadArgs};
+use crate::error::Result;
+use crate::exit::Exit;
+use crate::parse::ParseOptions;
+use crate::pipeline::LoadOptions;
+use crate::source::Window;
+use crate::time::parse_duration;
+
+/// Runs a parsed command line, writing reports to `out` and notes to `err`.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
+    match cli.command {
+        Command::Timeline(a) => timeline::run(a, out, err),
+        Command::Gen(a) => r#gen::run(a, out),
+        Command::Inflate(a) => inflate::run(a, out),
+    }
+}
+
+/// Builds the load options of a reading command for `window` (since/until set by the caller).
+pub fn load_options(r: &ReadArgs, since: Option<i64>, until: Option<i64>) -> Result<LoadOptions> {
+    let lag = parse_duration(&r.delivery_lag)?;
+    Ok(LoadOptions {
+        sources: r.sources.clone(),
+        parse: ParseOptions {
+            window: Window { since, until, lag },
+            full_parse: r.full_parse,
+            max_file_bytes: r.max_file_bytes,
+        },
+        threads: r.threads,
+        progress: !r.quiet,
+    })
+}
+
+/// Exit for a finished run: strict mode turns unreadable input into code 3.
+pub fn strict_exit(r: &ReadArgs, stats: &crate::stats::RunStats, ok: Exit) -> Exit {
+    if r.strict && (!stats.files_failed.is_empty() || stats.records_malformed > 0) {
+        Exit::StrictFailures
+    } else {
+        ok
+    }
+}
+
+/// Opens `--output` or uses stdout.
+pub fn with_output<T>(
+    path: &Option<std::path::PathBuf>,
+    out: &mut dyn Write,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
+) -> Result<T> {
+    match path {
+        Some(p) => {
+            let file = std::fs::File::create(p).map_err(|e| crate::Error::Source {
+                path: p.clone(),
+                source: e,
+            })?;
+            let mut w = std::io::BufWriter::new(file);
+            let v = f(&mut w)?;
+            w.flush()?;
+            Ok(v)
+        }
+        None => Ok(f(out)?),
+    }
+}

@@ -1,0 +1,101 @@
+//! `mfatrail timeline`: the user's kept events in time order, then the run summary.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::TimelineArgs;
+use crate::error::Result;
+use crate::exit::Exit;
+use crate::frame;
+use crate::parse::EventRow;
+use crate::pipeline::load;
+use crate::report::{Format, Inputs, clip, sanitize, write_summary};
+use crate::time::{DayEnd, format_millis, parse_time_arg};
+
+#[derive(Serialize)]
+struct Window {
+    since: Option<String>,
+    until: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TimelineJson<'a> {
+    user: &'a str,
+    window: Window,
+    events: &'a [EventRow],
+    inputs: Inputs,
+}
+
+pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result<Exit> {
+    let since = a.since.as_deref().map(|s| parse_time_arg(s, DayEnd::Start)).transpose()?;
+    let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
+    if let (Some(s), Some(u)) = (since, until)
+        && s > u
+    {
+        return Err(crate::Error::usage("--since", format_millis(s), "must not be after --until"));
+    }
+    let opts = super::load_options(&a.read, since, until)?;
+    let loaded = load(&opts)?;
+    let events = frame::rows(&frame::for_user(&loaded.frame, &a.user)?)?;
+    super::with_output(&a.output, out, |w| match a.format {
+        Format::Json => {
+            let doc = TimelineJson {
+                user: &a.user,
+                window: Window {
+                    since: since.map(format_millis),
+                    until: until.map(format_millis),
+                },
+                events: &events,
+                inputs: Inputs::new(&loaded.stats, loaded.elapsed),
+            };
+            serde_json::to_writer_pretty(&mut *w, &doc)?;
+            writeln!(w)
+        }
+        Format::Text => write_text(w, &a.user, &events, &loaded),
+    })?;
+    Ok(super::strict_exit(&a.read, &loaded.stats, Exit::Ok))
+}
+
+fn write_text(w: &mut dyn Write, user: &str, events: &[EventRow], l: &crate::pipeline::Loaded) -> std::io::Result<()> {
+    writeln!(w, "Timeline of {} ({} events)", sanitize(user), events.len())?;
+    writeln!(w)?;
+    for e in events {
+        let who = match (&e.user_name, &e.target_user) {
+            (Some(u), Some(t)) if u != t => format!(" by {} on {}", sanitize(u), sanitize(t)),
+            _ => String::new(),
+        };
+        writeln!(
+            w,
+            "{}  {:<22} {:<24} {:<7} {}{}",
+            format_millis(e.event_time),
+            e.class.as_str(),
+            sanitize(&e.event_name),
+            e.outcome.as_str(),
+            sanitize(e.source_ip.as_deref().unwrap_or("-")),
+            who
+        )?;
+        let mut details = Vec::new();
+        if let Some(s) = &e.mfa_serial {
+            details.push(format!("serial {}", sanitize(s)));
+        }
+        if let Some(m) = e.error_code.as_deref().or(e.error_message.as_deref()) {
+            let msg = e.error_message.as_deref().unwrap_or("");
+            if m == msg {
+                details.push(format!("error: {}", clip(msg, 140)));
+            } else {
+                details.push(format!("error: {} {}", sanitize(m), clip(msg, 140)));
+            }
+        }
+        if let Some(p) = e.policy_arn.as_deref().or(e.policy_name.as_deref()).or(e.group_name.as_deref()) {
+            details.push(format!("policy/group {}", sanitize(p)));
+        }
+        if let Some(ua) = &e.user_agent {
+            details.push(format!("ua {}", clip(ua, 80)));
+        }
+        details.push(format!("event {} in {}", sanitize(&e.event_id), sanitize(&e.source_object)));
+        writeln!(w, "    {}", details.join(" | "))?;
+    }
+    writeln!(w)?;
+    write_summary(w, &l.stats, l.elapsed)
+}

@@ -1,0 +1,25 @@
+//! Exit codes (DESIGN §2).
+
+/// What a run ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// diagnose: a cause was found; other commands: done.
+    Ok,
+    /// diagnose: no correlation found.
+    NoCorrelation,
+    /// Usage or input error.
+    Usage,
+    /// `--strict` and some input could not be read.
+    StrictFailures,
+}
+
+impl From<Exit> for i32 {
+    fn from(e: Exit) -> i32 {
+        match e {
+            Exit::Ok => 0,
+            Exit::NoCorrelation => 1,
+            Exit::Usage => 2,
+            Exit::StrictFailures => 3,
+        }
+    }
+}
