@@ -15,6 +15,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Why do this user's MFA sign-ins fail? Every runbook Diagnosis rule, with evidence.
+    Diagnose(DiagnoseArgs),
+    /// Every user with MFA failures in the window, ranked, with the top confirmed cause of each.
+    Scan(ScanArgs),
     /// The user's MFA-relevant events in time order, then the run summary.
     Timeline(TimelineArgs),
     /// Write a synthetic CloudTrail archive (real key layout, gzip) with optional incident scenarios.
@@ -101,4 +105,61 @@ pub struct InflateArgs {
     pub sources: Vec<PathBuf>,
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// IAM user name.
+    #[arg(long, short = 'u')]
+    pub user: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// End of the analysis window (default: the user's latest MFA failure in the source).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Length of the first pass (the runbook's "last 24 hours").
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub window: String,
+    /// Length of the second pass when nothing correlates (the runbook's 48 hours).
+    #[arg(long, default_value = "48h", value_name = "DURATION")]
+    pub extend_to: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Restrict the events analysed.
+#[derive(Debug, Clone, Args)]
+pub struct FilterArgs {
+    /// Only these accounts (recipientAccountId, else the caller's account); repeatable.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Only events of these regions; IAM, STS and sign-in events (global services) are always kept.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Start of the scan (RFC 3339 or date). Default: open.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the scan (RFC 3339 or date). Default: open.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub window: String,
+    #[arg(long, default_value = "48h", value_name = "DURATION")]
+    pub extend_to: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

@@ -24,3 +24,4 @@ pub mod exit;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod rules;

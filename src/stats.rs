@@ -41,8 +41,12 @@ pub struct RunStats {
     pub records_kept: u64,
     /// Relevant records dropped because their eventTime is outside the window.
     pub records_outside_window: u64,
+    /// Records that are not valid JSON.
     pub records_malformed: u64,
-    pub malformed_examples: Vec<FailedObject>,
+    /// Relevant records without a usable eventTime (missing or unreadable): not placed in time.
+    pub records_without_time: u64,
+    /// Examples of malformed and untimed records (the counts are exact).
+    pub problem_examples: Vec<FailedObject>,
 }
 
 impl RunStats {
@@ -55,8 +59,17 @@ impl RunStats {
 
     pub fn malformed(&mut self, object: impl Into<String>, reason: impl Into<String>) {
         self.records_malformed += 1;
-        if self.malformed_examples.len() < MALFORMED_EXAMPLES {
-            self.malformed_examples.push(FailedObject {
+        self.example(object, reason);
+    }
+
+    pub fn without_time(&mut self, object: impl Into<String>, reason: impl Into<String>) {
+        self.records_without_time += 1;
+        self.example(object, reason);
+    }
+
+    fn example(&mut self, object: impl Into<String>, reason: impl Into<String>) {
+        if self.problem_examples.len() < MALFORMED_EXAMPLES {
+            self.problem_examples.push(FailedObject {
                 object: object.into(),
                 reason: reason.into(),
             });
@@ -81,15 +94,16 @@ impl RunStats {
         self.records_kept += o.records_kept;
         self.records_outside_window += o.records_outside_window;
         self.records_malformed += o.records_malformed;
-        let room = MALFORMED_EXAMPLES.saturating_sub(self.malformed_examples.len());
-        self.malformed_examples
-            .extend(o.malformed_examples.into_iter().take(room));
+        self.records_without_time += o.records_without_time;
+        let room = MALFORMED_EXAMPLES.saturating_sub(self.problem_examples.len());
+        self.problem_examples
+            .extend(o.problem_examples.into_iter().take(room));
     }
 
     /// Sorts the lists so reports do not depend on thread scheduling.
     pub fn normalize(&mut self) {
         self.files_failed.sort_by(|a, b| a.object.cmp(&b.object));
-        self.malformed_examples
+        self.problem_examples
             .sort_by(|a, b| a.object.cmp(&b.object).then(a.reason.cmp(&b.reason)));
     }
 }
@@ -122,7 +136,7 @@ mod tests {
         let c = a + b;
         assert_eq!(c.files_read, 5);
         assert_eq!(c.records_malformed, 30);
-        assert_eq!(c.malformed_examples.len(), MALFORMED_EXAMPLES);
+        assert_eq!(c.problem_examples.len(), MALFORMED_EXAMPLES);
         assert_eq!(c.files_failed.len(), 1);
     }
 }

@@ -1,7 +1,9 @@
 //! One file per subcommand; `run` dispatches.
 
+pub mod diagnose;
 pub mod r#gen;
 pub mod inflate;
+pub mod scan;
 pub mod timeline;
 
 use std::io::Write;
@@ -17,6 +19,8 @@ use crate::time::parse_duration;
 /// Runs a parsed command line, writing reports to `out` and notes to `err`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
     match cli.command {
+        Command::Diagnose(a) => diagnose::run(a, out),
+        Command::Scan(a) => scan::run(a, out),
         Command::Timeline(a) => timeline::run(a, out, err),
         Command::Gen(a) => r#gen::run(a, out),
         Command::Inflate(a) => inflate::run(a, out),
@@ -66,4 +70,19 @@ pub fn with_output<T>(
         }
         None => Ok(f(out)?),
     }
+}
+
+/// Keeps the events that `--account`/`--region` select (global-service events always).
+pub fn filter_rows(rows: Vec<crate::parse::EventRow>, f: &crate::cli::FilterArgs) -> Vec<crate::parse::EventRow> {
+    if f.accounts.is_empty() && f.regions.is_empty() {
+        return rows;
+    }
+    rows.into_iter()
+        .filter(|e| f.accounts.is_empty() || e.account().is_some_and(|a| f.accounts.iter().any(|x| x == a)))
+        .filter(|e| {
+            f.regions.is_empty()
+                || matches!(e.event_source.as_str(), "iam.amazonaws.com" | "sts.amazonaws.com" | "signin.amazonaws.com")
+                || e.aws_region.as_deref().is_some_and(|r| f.regions.iter().any(|x| x == r))
+        })
+        .collect()
 }

@@ -185,8 +185,8 @@ fn owned(s: &super::record::Str) -> Option<String> {
 pub enum Reject {
     /// Not MFA-relevant: counted and dropped.
     Irrelevant,
-    /// Relevant-looking but broken (e.g. no or odd eventTime).
-    Malformed(String),
+    /// Relevant, but without a usable eventTime (missing or unreadable).
+    NoTime(String),
 }
 
 /// Classifies a record; `Ok(row)` when it is kept.
@@ -268,12 +268,14 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
         _ => return Err(Reject::Irrelevant),
     };
 
+    // `p_event_time`: Panther's normalised export keeps the time there.
     let time_text = r
         .event_time
         .get()
-        .ok_or_else(|| Reject::Malformed(format!("{name}: no eventTime")))?;
+        .or(r.p_event_time.get())
+        .ok_or_else(|| Reject::NoTime(format!("{name}: no eventTime")))?;
     let event_time =
-        parse_event_time(time_text).ok_or_else(|| Reject::Malformed(format!("{name}: odd eventTime {time_text:?}")))?;
+        parse_event_time(time_text).ok_or_else(|| Reject::NoTime(format!("{name}: unreadable eventTime {time_text:?}")))?;
 
     let user_name = match id_type {
         Some("AssumedRole") => ident
@@ -424,7 +426,7 @@ mod tests {
             (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"ListMFADevices"}}"#), Err(Reject::Irrelevant)),
             (format!(r#"{{{T},{USER},"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances"}}"#), Err(Reject::Irrelevant)),
             // Relevant but broken time.
-            (format!(r#"{{"eventTime":"yesterday",{USER},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice"}}"#), Err(Reject::Malformed("EnableMFADevice: odd eventTime \"yesterday\"".into()))),
+            (format!(r#"{{"eventTime":"yesterday",{USER},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice"}}"#), Err(Reject::NoTime("EnableMFADevice: unreadable eventTime \"yesterday\"".into()))),
         ];
         for (json, want) in cases {
             assert_eq!(class_of(&json), want, "{json}");

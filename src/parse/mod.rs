@@ -175,7 +175,7 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker, cols:
             }
             Ok(_) => stats.records_outside_window += 1,
             Err(Reject::Irrelevant) => {}
-            Err(Reject::Malformed(why)) => stats.malformed(object, why),
+            Err(Reject::NoTime(why)) => stats.without_time(object, why),
         }
     });
     hits.clear();

@@ -138,6 +138,7 @@ lenient_struct!(
     /// One CloudTrail record, projected.
     Record {
         event_time: Str<'a> = "eventTime",
+        p_event_time: Str<'a> = "p_event_time",
         event_source: Str<'a> = "eventSource",
         event_name: Str<'a> = "eventName",
         event_type: Str<'a> = "eventType",

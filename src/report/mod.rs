@@ -1,5 +1,6 @@
 //! Reports: text for the terminal, JSON for machines (DESIGN §2 contract).
 
+pub mod diagnosis;
 pub mod sanitize;
 
 use std::io::Write;
@@ -30,13 +31,14 @@ pub struct Inputs {
     pub records_kept: u64,
     pub records_malformed: u64,
     pub records_parsed: u64,
+    pub records_without_time: u64,
     pub records_outside_window: u64,
     pub files_skipped_not_events: u64,
     pub files_outside_layout: u64,
     pub files_ignored: u64,
     pub dirs_pruned: u64,
     pub dirs_skipped_not_events: u64,
-    pub malformed_examples: Vec<FailedObject>,
+    pub problem_examples: Vec<FailedObject>,
     pub elapsed_seconds: f64,
     pub mb_per_second: f64,
 }
@@ -55,13 +57,14 @@ impl Inputs {
             records_kept: s.records_kept,
             records_malformed: s.records_malformed,
             records_parsed: s.records_parsed,
+            records_without_time: s.records_without_time,
             records_outside_window: s.records_outside_window,
             files_skipped_not_events: s.files_skipped_not_events,
             files_outside_layout: s.files_outside_layout,
             files_ignored: s.files_ignored,
             dirs_pruned: s.dirs_pruned,
             dirs_skipped_not_events: s.dirs_skipped_not_events,
-            malformed_examples: s.malformed_examples.clone(),
+            problem_examples: s.problem_examples.clone(),
             elapsed_seconds: (secs * 1000.0).round() / 1000.0,
             mb_per_second: if secs > 0.0 {
                 ((s.bytes_decompressed as f64 / 1e6 / secs) * 10.0).round() / 10.0
@@ -116,11 +119,11 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
     )?;
     writeln!(
         w,
-        "  records: {} found, {} parsed (others skipped by the byte pre-filter, not validated), {} kept, {} outside the window, {} malformed",
-        i.records, i.records_parsed, i.records_kept, i.records_outside_window, i.records_malformed
+        "  records: {} found, {} parsed (others skipped by the byte pre-filter, not validated), {} kept, {} outside the window, {} malformed (invalid JSON), {} relevant without a usable eventTime",
+        i.records, i.records_parsed, i.records_kept, i.records_outside_window, i.records_malformed, i.records_without_time
     )?;
-    for m in &i.malformed_examples {
-        writeln!(w, "  MALFORMED {}: {}", sanitize(&m.object), clip(&m.reason, 160))?;
+    for m in &i.problem_examples {
+        writeln!(w, "  UNUSABLE {}: {}", sanitize(&m.object), clip(&m.reason, 160))?;
     }
     writeln!(w, "  time:    {:.2} s, {:.1} MB/s decompressed", i.elapsed_seconds, i.mb_per_second)?;
     Ok(())

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Speed comparison on one ~1 GB (uncompressed) synthetic archive, measured in
+# one run on the same files and the same cores:
+#   1. inflate-only with libdeflate (the ceiling: no parse at all),
+#   2. `mfatrail timeline` end to end,
+# their ratio, and peak RSS of each (/usr/bin/time -v). Medians of RUNS runs.
+#
+#   MB=1000 THREADS=2 RUNS=3 scripts/bench-compare.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MB=${MB:-1000}
+THREADS=${THREADS:-2}
+RUNS=${RUNS:-3}
+DIR=${DIR:-bench-data/gen-${MB}mb}
+BIN=target/release/mfatrail
+
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install -y time" >&2; exit 2; }
+cargo build --release --quiet
+if [[ ! -d "$DIR/AWSLogs" ]]; then
+  echo "generating $MB MB into $DIR ..." >&2
+  "$BIN" gen --out "$DIR" --mb "$MB" --seed 7 --hours 52 --accounts 2 \
+    --scenario device_deleted --scenario clock_drift --scenario group_mfa_no_device >&2
+fi
+# Warm the page cache so both passes read from memory.
+find "$DIR" -type f -name '*.gz' -exec cat {} + > /dev/null
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+measure() { # prints "seconds maxrss_kb" of one run of "$@"
+  local t; t=$(mktemp)
+  /usr/bin/time -v -o "$t" "$@" > /dev/null
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$t")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
+  rm -f "$t"
+  echo "$wall $rss"
+}
+
+BYTES=$("$BIN" inflate --source "$DIR" --threads "$THREADS" | sed -E 's/.* ([0-9]+) bytes decompressed.*/\1/')
+declare -a inf_t inf_r run_t run_r
+for _ in $(seq "$RUNS"); do
+  read -r t r < <(measure "$BIN" inflate --source "$DIR" --threads "$THREADS"); inf_t+=("$t"); inf_r+=("$r")
+  read -r t r < <(measure "$BIN" timeline --user alice --source "$DIR" --threads "$THREADS" --quiet); run_t+=("$t"); run_r+=("$r")
+done
+it=$(printf '%s\n' "${inf_t[@]}" | median); rt=$(printf '%s\n' "${run_t[@]}" | median)
+ir=$(printf '%s\n' "${inf_r[@]}" | sort -n | tail -1); rr=$(printf '%s\n' "${run_r[@]}" | sort -n | tail -1)
+awk -v b="$BYTES" -v it="$it" -v rt="$rt" -v ir="$ir" -v rr="$rr" -v th="$THREADS" -v n="$RUNS" 'BEGIN {
+  mb = b / 1e6
+  printf "archive: %.0f MB uncompressed, %d threads, median of %d runs\n", mb, th, n
+  printf "%-28s %8s %10s %12s\n", "pass", "seconds", "MB/s", "peak RSS MB"
+  printf "%-28s %8.2f %10.0f %12.0f\n", "inflate only (libdeflate)", it, mb/it, ir/1024
+  printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail timeline", rt, mb/rt, rr/1024
+  printf "ratio (timeline / inflate throughput): %.2f\n", it/rt
+}'

@@ -1,0 +1,37 @@
+//! `mfatrail diagnose`: the runbook's Diagnosis for one user.
+
+use std::io::Write;
+
+use crate::cli::DiagnoseArgs;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::frame;
+use crate::pipeline::load;
+use crate::report::Format;
+use crate::report::diagnosis::{to_json, write_text};
+use crate::rules::{DiagnoseOptions, diagnose};
+use crate::time::{DayEnd, parse_duration, parse_time_arg};
+
+pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
+    let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
+    let window = parse_duration(&a.window)?;
+    let extend_to = parse_duration(&a.extend_to)?;
+    if window <= 0 || extend_to < window {
+        return Err(Error::usage("--extend-to", a.extend_to.clone(), "must be at least --window"));
+    }
+    // With --until the data needed is known; without it the latest failure must be found first.
+    let since = until.map(|u| u - extend_to);
+    let opts = super::load_options(&a.read, since, until)?;
+    let loaded = load(&opts)?;
+    let rows = super::filter_rows(frame::rows(&loaded.frame)?, &a.filter);
+    let d = diagnose(&rows, &a.user, &DiagnoseOptions { until, window, extend_to });
+    super::with_output(&a.output, out, |w| match a.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, &to_json(&d, &loaded.stats, loaded.elapsed))?;
+            writeln!(w)
+        }
+        Format::Text => write_text(w, &d, &loaded.stats, loaded.elapsed),
+    })?;
+    let ok = if d.causes.is_empty() { Exit::NoCorrelation } else { Exit::Ok };
+    Ok(super::strict_exit(&a.read, &loaded.stats, ok))
+}

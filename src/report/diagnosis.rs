@@ -1,0 +1,99 @@
+//! The diagnose report: text an analyst reads top-down (conclusion, then each
+//! rule with its verdict and evidence, then the inputs), and the JSON contract
+//! of DESIGN §2.
+
+use std::io::Write;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{Inputs, clip, sanitize, write_summary};
+use crate::rules::{Diagnosis, Finding, Status};
+use crate::stats::RunStats;
+use crate::time::{format_duration, format_millis};
+
+#[derive(Serialize)]
+pub struct WindowJson {
+    pub since: String,
+    pub until: String,
+    pub extended: bool,
+    /// "latest_failure" when --until was not given, else "argument".
+    pub until_from: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct ConclusionJson<'a> {
+    pub causes: &'a [&'static str],
+    pub text: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct DiagnosisJson<'a> {
+    pub user: &'a str,
+    pub window: WindowJson,
+    pub baseline: &'a Map<String, Value>,
+    pub findings: &'a [Finding],
+    pub conclusion: ConclusionJson<'a>,
+    pub inputs: Inputs,
+}
+
+pub fn to_json<'a>(d: &'a Diagnosis, stats: &RunStats, elapsed: std::time::Duration) -> DiagnosisJson<'a> {
+    DiagnosisJson {
+        user: &d.user,
+        window: WindowJson {
+            since: format_millis(d.since),
+            until: format_millis(d.until),
+            extended: d.extended,
+            until_from: if d.until_from_data { "latest_failure" } else { "argument" },
+        },
+        baseline: &d.baseline,
+        findings: &d.findings,
+        conclusion: ConclusionJson { causes: &d.causes, text: &d.conclusion },
+        inputs: Inputs::new(stats, elapsed),
+    }
+}
+
+fn badge(s: Status) -> &'static str {
+    match s {
+        Status::Confirmed => "CONFIRMED    ",
+        Status::RuledOut => "ruled out    ",
+        Status::Inconclusive => "inconclusive ",
+        Status::NotEvaluable => "not evaluable",
+    }
+}
+
+pub fn write_text(w: &mut dyn Write, d: &Diagnosis, stats: &RunStats, elapsed: std::time::Duration) -> std::io::Result<()> {
+    writeln!(w, "MFA diagnosis for {}", sanitize(&d.user))?;
+    writeln!(
+        w,
+        "Window: {} .. {} ({}{}){}",
+        format_millis(d.since),
+        format_millis(d.until),
+        format_duration(d.until - d.since),
+        if d.until_from_data { ", ending at the user's latest failure" } else { "" },
+        if d.extended { "  [extended: no cause in the first 24 h]" } else { "" }
+    )?;
+    writeln!(w)?;
+    writeln!(w, "CONCLUSION")?;
+    writeln!(w, "  {}", sanitize(&d.conclusion))?;
+    writeln!(w, "  causes: {}", if d.causes.is_empty() { "none".to_string() } else { d.causes.join(", ") })?;
+    writeln!(w)?;
+    writeln!(w, "FINDINGS")?;
+    for f in &d.findings {
+        writeln!(w, "  [{}] {} {}", badge(f.status), f.rule, f.title)?;
+        writeln!(w, "      {}", sanitize(&f.summary))?;
+        for e in &f.evidence {
+            writeln!(
+                w,
+                "      - {} {} {} ({}) [{}]",
+                e.event_time,
+                sanitize(&e.event_name),
+                sanitize(&e.event_id),
+                clip(&e.note, 120),
+                sanitize(&e.source_object)
+            )?;
+        }
+    }
+    writeln!(w)?;
+    write_summary(w, stats, elapsed)
+}

@@ -1,0 +1,84 @@
+//! X — no correlation: extend to 48 hours.
+//!
+//! ## Runbook step
+//! > If no correlation is found: extend analysis to 48 hours, review hardware MFA device battery
+//! > status, check virtual MFA application time synchronization, verify MFA service health
+//! > status, and examine IAM policy condition evaluation logic for edge cases.
+//!
+//! ## What it checks
+//! When no cause (D2-D7) is confirmed over the window, the whole analysis is repeated over
+//! `--extend-to` (48 h by default) and `window.extended` is set.
+//!
+//! ## Verdicts
+//! confirmed when no cause is found even then: lists the checks CloudTrail cannot answer.
+//! ruled_out when a cause was found in either pass.
+//!
+//! ## Not evaluable when
+//! never: it always reports what the passes found.
+
+use super::{DiagnoseOptions, Finding, RuleMeta, Status};
+use crate::time::format_duration;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "X",
+    title: "No correlation: extended window",
+    runbook_step: "No correlation",
+    checks: "when no cause is confirmed, repeat D1-D7 over --extend-to (48 h) and list what logs cannot answer",
+};
+
+/// Checks that CloudTrail cannot answer (the runbook's fallback list).
+pub const OFFLINE_CHECKS: [&str; 4] = [
+    "hardware MFA token battery and state (ask the user; replace the token)",
+    "virtual MFA app time synchronisation (phone clock set automatically?)",
+    "AWS MFA / IAM service health at the time (AWS Health Dashboard)",
+    "IAM policy condition edge cases (IfExists, Null guards, MultiFactorAuthAge) in policies not changed in the logs (get-account-authorization-details)",
+];
+
+pub fn finding(extended: bool, first: &[&str], causes: &[&str], opts: &DiagnoseOptions) -> Finding {
+    let base = Finding::new(&META, Status::RuledOut, "").metric("extended", extended);
+    if !first.is_empty() {
+        return Finding {
+            summary: format!("A cause was found within {}: no extension needed.", format_duration(opts.window)),
+            ..base
+        };
+    }
+    if !causes.is_empty() {
+        return Finding {
+            summary: format!(
+                "No cause within {}; extending to {} found {}.",
+                format_duration(opts.window),
+                format_duration(opts.extend_to),
+                causes.join(", ")
+            ),
+            ..base
+        };
+    }
+    Finding {
+        status: Status::Confirmed,
+        summary: format!(
+            "No cause correlates within {}{}. Check what CloudTrail cannot show: {}.",
+            format_duration(opts.window),
+            if extended { format!(" nor {}", format_duration(opts.extend_to)) } else { String::new() },
+            OFFLINE_CHECKS.join("; ")
+        ),
+        ..base
+    }
+    .metric("offline_checks", OFFLINE_CHECKS.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts() {
+        let o = DiagnoseOptions::default();
+        assert_eq!(finding(false, &["D2"], &["D2"], &o).status, Status::RuledOut);
+        let f = finding(true, &[], &["D2"], &o);
+        assert_eq!(f.status, Status::RuledOut);
+        assert!(f.summary.contains("extending"));
+        let f = finding(true, &[], &[], &o);
+        assert_eq!(f.status, Status::Confirmed);
+        assert_eq!(f.metrics["offline_checks"].as_array().map(Vec::len), Some(4));
+    }
+}
