@@ -39,7 +39,10 @@ fn archive() -> (tempfile::TempDir, Vec<Vec<u8>>, u64) {
     }
     let mut w = Worker::default();
     let opts = parse_opts(false);
-    let bytes = files.iter().map(|f| parse_file(f, "x", &opts, &mut w).1.bytes_decompressed).sum();
+    let bytes = files
+        .iter()
+        .map(|f| parse_file(f, "x", &opts, &mut w).1.bytes_decompressed)
+        .sum();
     (dir, files, bytes)
 }
 
@@ -60,12 +63,22 @@ fn benches(c: &mut Criterion) {
         let opts = parse_opts(full);
         g.bench_function(name, |b| {
             let mut w = Worker::default();
-            b.iter(|| files.iter().map(|f| parse_file(f, "x", &opts, &mut w).0.len()).sum::<usize>())
+            b.iter(|| {
+                files
+                    .iter()
+                    .map(|f| parse_file(f, "x", &opts, &mut w).0.len())
+                    .sum::<usize>()
+            })
         });
     }
     g.bench_function("inflate_only", |b| {
         let mut w = Worker::default();
-        b.iter(|| files.iter().map(|f| w.decode(f, 1 << 31).map(|j| j.len()).unwrap_or(0)).sum::<usize>())
+        b.iter(|| {
+            files
+                .iter()
+                .map(|f| w.decode(f, 1 << 31).map(|j| j.len()).unwrap_or(0))
+                .sum::<usize>()
+        })
     });
     g.finish();
 
@@ -78,7 +91,9 @@ fn benches(c: &mut Criterion) {
         threads: 0,
         progress: false,
     };
-    g.bench_function("load_to_frame", |b| b.iter(|| load(&opts).expect("load").frame.height()));
+    g.bench_function("load_to_frame", |b| {
+        b.iter(|| load(&opts).expect("load").frame.height())
+    });
     g.finish();
 }
 

@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::report::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "mfatrail", version, about = "Why do this IAM user's MFA sign-ins fail? Offline, over CloudTrail archives.")]
+#[command(
+    name = "mfatrail",
+    version,
+    about = "Why do this IAM user's MFA sign-ins fail? Offline, over CloudTrail archives."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

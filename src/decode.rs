@@ -117,7 +117,7 @@ impl Inflater {
                 };
             }
             match self.member(rest, out) {
-                Member::Done { consumed, .. } if consumed == 0 => {
+                Member::Done { consumed: 0 } => {
                     return Err(DecodeError::Corrupt("empty gzip member".into()));
                 }
                 Member::Done { consumed } => {
@@ -207,16 +207,31 @@ mod tests {
         let data: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
         let g = gz(&data);
         let cut = &g[..g.len() / 2];
-        assert!(matches!(inf.inflate(cut, &mut out, 1 << 30), Err(DecodeError::Truncated { .. })));
+        assert!(matches!(
+            inf.inflate(cut, &mut out, 1 << 30),
+            Err(DecodeError::Truncated { .. })
+        ));
         let mut bad = g.clone();
         let n = bad.len();
         bad[n - 6] ^= 0xff; // CRC
-        assert!(matches!(inf.inflate(&bad, &mut out, 1 << 30), Err(DecodeError::Corrupt(_))));
+        assert!(matches!(
+            inf.inflate(&bad, &mut out, 1 << 30),
+            Err(DecodeError::Corrupt(_))
+        ));
         let mut trailing = g.clone();
         trailing.extend(b"garbage");
-        assert_eq!(inf.inflate(&trailing, &mut out, 1 << 30), Err(DecodeError::TrailingData(7)));
+        assert_eq!(
+            inf.inflate(&trailing, &mut out, 1 << 30),
+            Err(DecodeError::TrailingData(7))
+        );
         let bomb = gz(&vec![0u8; 5_000_000]);
-        assert_eq!(inf.inflate(&bomb, &mut out, 1_000_000), Err(DecodeError::TooLarge { cap: 1_000_000 }));
-        assert!(matches!(inf.inflate(b"plain text", &mut out, 100), Err(DecodeError::Corrupt(_))));
+        assert_eq!(
+            inf.inflate(&bomb, &mut out, 1_000_000),
+            Err(DecodeError::TooLarge { cap: 1_000_000 })
+        );
+        assert!(matches!(
+            inf.inflate(b"plain text", &mut out, 100),
+            Err(DecodeError::Corrupt(_))
+        ));
     }
 }

@@ -119,7 +119,12 @@ fn read_one(obj: &ObjectRef, parse: &ParseOptions) -> (Columns, RunStats) {
 /// The inflate-only baseline of `scripts/bench-compare.sh`: the same listing,
 /// reads and libdeflate inflation as `load`, nothing after. Returns
 /// (files, compressed bytes, decompressed bytes, failures, elapsed).
-pub fn inflate_only(sources: &[PathBuf], window: &Window, threads: usize, cap: u64) -> Result<(u64, u64, u64, u64, Duration)> {
+pub fn inflate_only(
+    sources: &[PathBuf],
+    window: &Window,
+    threads: usize,
+    cap: u64,
+) -> Result<(u64, u64, u64, u64, Duration)> {
     let started = Instant::now();
     let mut stats = RunStats::default();
     let objects = list(sources, window, &mut stats)?;
@@ -127,7 +132,9 @@ pub fn inflate_only(sources: &[PathBuf], window: &Window, threads: usize, cap: u
         objects
             .par_iter()
             .map(|obj| {
-                let Ok(raw) = std::fs::read(&obj.path) else { return (0, 0, 1) };
+                let Ok(raw) = std::fs::read(&obj.path) else {
+                    return (0, 0, 1);
+                };
                 WORKER.with(|w| match w.borrow_mut().decode(&raw, cap) {
                     Ok(json) => (raw.len() as u64, json.len() as u64, 0u64),
                     Err(_) => (raw.len() as u64, 0, 1),

@@ -186,9 +186,7 @@ fn parse_json_lenient(text: &str) -> Result<Value, PolicyError> {
     match serde_json::from_str(text) {
         Ok(v) => Ok(v),
         Err(first) if text.contains(['%', '+']) => serde_json::from_str(&percent_decode(text))
-            .map_err(|second| {
-                PolicyError::NotJson(format!("{first}; after percent-decoding: {second}"))
-            }),
+            .map_err(|second| PolicyError::NotJson(format!("{first}; after percent-decoding: {second}"))),
         Err(first) => Err(PolicyError::NotJson(first.to_string())),
     }
 }
@@ -226,22 +224,15 @@ fn percent_decode(text: &str) -> String {
 
 /// Policy element names are case-insensitive in practice; prefer the exact spelling.
 fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
+    obj.get(key)
+        .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// A string or an array of strings; anything else contributes nothing.
 fn string_list(value: &Value) -> Vec<String> {
     match value {
         Value::String(s) => vec![s.clone()],
-        Value::Array(items) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
+        Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }
@@ -261,14 +252,10 @@ fn parse_statement(index: usize, value: &Value) -> Option<Statement> {
     };
     Some(Statement {
         index,
-        sid: get_ci(obj, "Sid")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        sid: get_ci(obj, "Sid").and_then(Value::as_str).map(str::to_owned),
         effect,
         actions,
-        mfa: get_ci(obj, "Condition")
-            .map(parse_conditions)
-            .unwrap_or_default(),
+        mfa: get_ci(obj, "Condition").map(parse_conditions).unwrap_or_default(),
         text: value.to_string(),
     })
 }
@@ -424,11 +411,7 @@ impl MfaCondition {
     }
 
     fn values_display(&self) -> String {
-        let quoted: Vec<String> = self
-            .values
-            .iter()
-            .map(|v| format!("\"{}\"", clip(v)))
-            .collect();
+        let quoted: Vec<String> = self.values.iter().map(|v| format!("\"{}\"", clip(v))).collect();
         format!("[{}]", quoted.join(", "))
     }
 }
@@ -480,9 +463,7 @@ fn wildcard_match(pattern: &str, text: &[char]) -> bool {
             },
         }
     }
-    pattern
-        .get(p..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    pattern.get(p..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 impl Statement {
@@ -577,9 +558,7 @@ fn clip(s: &str) -> String {
 impl Policy {
     /// Any statement makes MFA a requirement.
     pub fn requires_mfa(&self) -> bool {
-        self.statements
-            .iter()
-            .any(|s| s.mfa_requirement().is_some())
+        self.statements.iter().any(|s| s.mfa_requirement().is_some())
     }
 
     /// A statement that makes MFA a requirement covers `action`.
@@ -630,9 +609,7 @@ impl Policy {
             });
             if s.effect == Effect::Deny
                 && plain_bool_false
-                && requirement
-                    .as_ref()
-                    .is_some_and(|r| !r.applies_to_long_term_keys)
+                && requirement.as_ref().is_some_and(|r| !r.applies_to_long_term_keys)
             {
                 push(
                     PitfallKind::BoolNeverAppliesToLongTermKeys,
@@ -675,10 +652,8 @@ impl Policy {
             }
 
             let non_boolean = s.mfa.iter().find(|c| {
-                let checked = (c.base_operator == "Bool" && c.key == MfaKey::Present)
-                    || c.base_operator == "Null";
-                checked
-                    && (c.values.is_empty() || c.values.iter().any(|v| v != "true" && v != "false"))
+                let checked = (c.base_operator == "Bool" && c.key == MfaKey::Present) || c.base_operator == "Null";
+                checked && (c.values.is_empty() || c.values.iter().any(|v| v != "true" && v != "false"))
             });
             if let Some(c) = non_boolean {
                 let key = match c.key {
@@ -696,9 +671,10 @@ impl Policy {
                 );
             }
 
-            let unguarded_age = s.mfa.iter().find(|c| {
-                c.key == MfaKey::Age && c.base_operator.starts_with("Numeric") && !c.if_exists
-            });
+            let unguarded_age = s
+                .mfa
+                .iter()
+                .find(|c| c.key == MfaKey::Age && c.base_operator.starts_with("Numeric") && !c.if_exists);
             if let (Effect::Deny, Some(c), false) = (s.effect, unguarded_age, null_guard) {
                 push(
                     PitfallKind::AgeWithoutNullGuard,
@@ -821,10 +797,7 @@ mod tests {
         let policy = parse_policy(AWS_SELF_MANAGE_MFA).expect("parses");
         assert_eq!(policy.statements.len(), 4);
         let first = &policy.statements[0].actions;
-        assert_eq!(
-            first,
-            &Actions::Action(vec!["iam:ListVirtualMFADevices".into()])
-        );
+        assert_eq!(first, &Actions::Action(vec!["iam:ListVirtualMFADevices".into()]));
         let deny = &policy.statements[3];
         assert_eq!(deny.index, 3);
         assert_eq!(deny.sid.as_deref(), Some("DenyAllExceptListedIfNoMFA"));
@@ -884,10 +857,7 @@ mod tests {
         assert_eq!(pitfalls[0].statement, 1);
         assert!(message.contains("iam:GetUser"), "{message}");
         assert!(!message.contains("iam:EnableMFADevice"), "{message}");
-        assert!(
-            message.contains("BlockMostAccessUnlessSignedInWithMFA"),
-            "{message}"
-        );
+        assert!(message.contains("BlockMostAccessUnlessSignedInWithMFA"), "{message}");
     }
 
     #[test]
@@ -897,11 +867,7 @@ mod tests {
         let pitfall = &policy.pitfalls()[0];
         assert_eq!(pitfall.statement, 0);
         for action in SELF_SERVICE_ACTIONS {
-            assert!(
-                pitfall.message.contains(action),
-                "{action}: {}",
-                pitfall.message
-            );
+            assert!(pitfall.message.contains(action), "{action}: {}", pitfall.message);
         }
         // Policies cannot control sts:GetSessionToken, so it is not reported as blocked.
         assert!(!pitfall.message.contains("sts:GetSessionToken"));
@@ -909,8 +875,7 @@ mod tests {
 
     #[test]
     fn lockout_only_for_deny_that_hits_callers_without_mfa() {
-        let stale_guarded =
-            format!(r#"{{"NumericGreaterThan":{{"{A}":"3600"}},"Null":{{"{A}":"false"}}}}"#);
+        let stale_guarded = format!(r#"{{"NumericGreaterThan":{{"{A}":"3600"}},"Null":{{"{A}":"false"}}}}"#);
         #[rustfmt::skip]
         let cases = [
             // Only some self-service actions in scope.
@@ -976,16 +941,8 @@ mod tests {
         for (effect, op, key, value, expected) in cases {
             let policy = single(effect, op, key, value);
             let statement = only_statement(&policy);
-            assert_eq!(
-                &statement.mfa_requirement(),
-                expected,
-                "{effect} {op} {key} {value}"
-            );
-            assert_eq!(
-                policy.requires_mfa(),
-                expected.is_some(),
-                "{effect} {op} {value}"
-            );
+            assert_eq!(&statement.mfa_requirement(), expected, "{effect} {op} {key} {value}");
+            assert_eq!(policy.requires_mfa(), expected.is_some(), "{effect} {op} {value}");
         }
     }
 
@@ -1008,22 +965,13 @@ mod tests {
         ];
         for (condition, expected) in cases {
             let policy = policy_with("Deny", r#""*""#, &condition);
-            assert_eq!(
-                only_statement(&policy).mfa_requirement(),
-                expected,
-                "{condition}"
-            );
+            assert_eq!(only_statement(&policy).mfa_requirement(), expected, "{condition}");
         }
     }
 
     #[test]
     fn condition_names_and_keys_are_case_insensitive() {
-        let policy = single(
-            "deny",
-            "boolifexists",
-            "AWS:multifactorauthpresent",
-            r#""False""#,
-        );
+        let policy = single("deny", "boolifexists", "AWS:multifactorauthpresent", r#""False""#);
         let s = only_statement(&policy);
         assert_eq!(s.effect, Effect::Deny);
         assert_eq!(s.mfa.len(), 1);
@@ -1035,10 +983,7 @@ mod tests {
         assert_eq!(s.mfa_requirement(), req(DenyWithoutMfa, true, None));
         let age = single("Deny", "NUMERICGREATERTHAN", "aws:multifactorauthage", "60");
         assert_eq!(age.statements[0].mfa[0].key, MfaKey::Age);
-        assert_eq!(
-            age.statements[0].mfa_requirement(),
-            req(DenyStaleMfa, false, Some(60))
-        );
+        assert_eq!(age.statements[0].mfa_requirement(), req(DenyStaleMfa, false, Some(60)));
     }
 
     #[test]
@@ -1083,19 +1028,12 @@ mod tests {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Deny%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22%2A%22%2C%22Condition%22%3A%7B%22BoolIfExists%22%3A%7B%22aws%3AMultiFactorAuthPresent%22%3A%22false%22%7D%7D%2C%22Sid%22%3A%22No+MFA+no+S3%22%7D%5D%7D";
         let policy = parse_policy(encoded).expect("percent-decoded");
         let s = only_statement(&policy);
-        assert_eq!(
-            s.sid.as_deref(),
-            Some("No MFA no S3"),
-            "'+' decodes to a space"
-        );
+        assert_eq!(s.sid.as_deref(), Some("No MFA no S3"), "'+' decodes to a space");
         assert_eq!(s.actions, Actions::Action(vec!["s3:*".into()]));
         assert!(policy.requires_mfa_for("s3:PutObject"));
         assert!(!policy.requires_mfa_for("ec2:RunInstances"));
         // The AWS sample, every byte escaped.
-        let encoded: String = AWS_SELF_MANAGE_MFA
-            .bytes()
-            .map(|b| format!("%{b:02X}"))
-            .collect();
+        let encoded: String = AWS_SELF_MANAGE_MFA.bytes().map(|b| format!("%{b:02X}")).collect();
         assert_eq!(parse_policy(&encoded), parse_policy(AWS_SELF_MANAGE_MFA));
     }
 
@@ -1203,18 +1141,11 @@ mod tests {
             PitfallKind::LocksOutSelfService,
         ];
         assert_eq!(kinds(&plain), expected);
-        assert!(
-            plain.pitfalls()[0]
-                .message
-                .contains("long-term access keys")
-        );
+        assert!(plain.pitfalls()[0].message.contains("long-term access keys"));
         let if_exists = policy_with("Deny", r#""s3:*""#, &cond("BoolIfExists", P, r#""false""#));
         assert_eq!(if_exists.pitfalls(), Vec::new());
         let bool_s3 = policy_with("Deny", r#""s3:*""#, &cond("Bool", P, r#""false""#));
-        assert_eq!(
-            kinds(&bool_s3),
-            vec![PitfallKind::BoolNeverAppliesToLongTermKeys]
-        );
+        assert_eq!(kinds(&bool_s3), vec![PitfallKind::BoolNeverAppliesToLongTermKeys]);
         // Bool "false" in an Allow is a different pitfall.
         let allow = single("Allow", "Bool", P, r#""false""#);
         assert_eq!(kinds(&allow), vec![PitfallKind::AllowOnMfaFalse]);
@@ -1274,15 +1205,10 @@ mod tests {
     fn age_deny_with_and_without_null_guard() {
         let unguarded = single("Deny", "NumericGreaterThan", A, r#""3600""#);
         assert_eq!(kinds(&unguarded), vec![PitfallKind::AgeWithoutNullGuard]);
-        assert!(
-            unguarded.pitfalls()[0]
-                .message
-                .contains("NumericGreaterThanIfExists")
-        );
+        assert!(unguarded.pitfalls()[0].message.contains("NumericGreaterThanIfExists"));
 
         // Guard in the same statement.
-        let condition =
-            format!(r#"{{"NumericGreaterThan":{{"{A}":"3600"}},"Null":{{"{A}":"false"}}}}"#);
+        let condition = format!(r#"{{"NumericGreaterThan":{{"{A}":"3600"}},"Null":{{"{A}":"false"}}}}"#);
         let same_statement = policy_with("Deny", r#""*""#, &condition);
         assert_eq!(same_statement.pitfalls(), Vec::new());
         let requirement = only_statement(&same_statement).mfa_requirement();
@@ -1299,10 +1225,7 @@ mod tests {
         assert_eq!(guarded.mfa_statements().len(), 2);
 
         // IfExists already matches the absent key; an Allow with an age bound needs no guard.
-        for (effect, op) in [
-            ("Deny", "NumericGreaterThanIfExists"),
-            ("Allow", "NumericLessThan"),
-        ] {
+        for (effect, op) in [("Deny", "NumericGreaterThanIfExists"), ("Allow", "NumericLessThan")] {
             let policy = policy_with(effect, r#""s3:*""#, &cond(op, A, "3600"));
             assert_eq!(policy.pitfalls(), Vec::new(), "{effect} {op}");
         }
@@ -1427,10 +1350,7 @@ mod tests {
         for (kind, id) in cases {
             assert_eq!(kind.id(), id);
         }
-        assert_eq!(
-            PolicyError::NoStatement.to_string(),
-            "policy document has no Statement"
-        );
+        assert_eq!(PolicyError::NoStatement.to_string(), "policy document has no Statement");
         let not_json = PolicyError::NotJson("eof".into());
         assert_eq!(not_json.to_string(), "policy document is not JSON: eof");
         let boxed: Box<dyn std::error::Error> = Box::new(PolicyError::NoStatement);

@@ -96,8 +96,7 @@ impl RunStats {
         self.records_malformed += o.records_malformed;
         self.records_without_time += o.records_without_time;
         let room = MALFORMED_EXAMPLES.saturating_sub(self.problem_examples.len());
-        self.problem_examples
-            .extend(o.problem_examples.into_iter().take(room));
+        self.problem_examples.extend(o.problem_examples.into_iter().take(room));
     }
 
     /// Sorts the lists so reports do not depend on thread scheduling.
@@ -122,13 +121,17 @@ mod tests {
 
     #[test]
     fn merge_adds_and_caps_examples() {
-        let mut a = RunStats::default();
-        a.files_read = 2;
+        let mut a = RunStats {
+            files_read: 2,
+            ..RunStats::default()
+        };
         for i in 0..15 {
             a.malformed(format!("a{i}"), "bad");
         }
-        let mut b = RunStats::default();
-        b.files_read = 3;
+        let mut b = RunStats {
+            files_read: 3,
+            ..RunStats::default()
+        };
         for i in 0..15 {
             b.malformed(format!("b{i}"), "bad");
         }

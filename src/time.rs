@@ -64,10 +64,7 @@ pub fn parse_duration(s: &str) -> Result<Millis> {
             's' => 1000,
             _ => return Err(bad()),
         };
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
         seen_unit = true;
     }
     if !num.is_empty() || !seen_unit {
@@ -105,10 +102,15 @@ pub fn parse_event_time(s: &str) -> Option<Millis> {
     // Shapes seen in exported or normalised logs, all UTC: a space instead of
     // `T`, no zone, any fraction (`2022-03-29 17:16:36.000000000`), and the
     // basic form of old docs (`20131102T010628Z`).
-    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.fZ", "%Y%m%dT%H%M%SZ"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s.trim(), f).ok())
-        .map(|n| Utc.from_utc_datetime(&n).timestamp_millis())
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.fZ",
+        "%Y%m%dT%H%M%SZ",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s.trim(), f).ok())
+    .map(|n| Utc.from_utc_datetime(&n).timestamp_millis())
 }
 
 /// RFC 3339 with a `Z`, second precision unless milliseconds are present.
@@ -174,7 +176,14 @@ mod tests {
         assert_eq!(parse_event_time("2024-02-29 23:59:59.250000000"), Some(b));
         assert_eq!(parse_event_time("20240229T235959Z"), Some(a));
         assert_eq!(parse_event_time("2024-03-01T01:59:59+02:00"), Some(a));
-        for bad in ["2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "not a time", "", "2024-01-01T25:00:00Z", "1700000000"] {
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "not a time",
+            "",
+            "2024-01-01T25:00:00Z",
+            "1700000000",
+        ] {
             assert_eq!(parse_event_time(bad), None, "{bad}");
         }
     }

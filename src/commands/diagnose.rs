@@ -17,14 +17,26 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     let window = parse_duration(&a.window)?;
     let extend_to = parse_duration(&a.extend_to)?;
     if window <= 0 || extend_to < window {
-        return Err(Error::usage("--extend-to", a.extend_to.clone(), "must be at least --window"));
+        return Err(Error::usage(
+            "--extend-to",
+            a.extend_to.clone(),
+            "must be at least --window",
+        ));
     }
     // With --until the data needed is known; without it the latest failure must be found first.
     let since = until.map(|u| u - extend_to);
     let opts = super::load_options(&a.read, since, until)?;
     let loaded = load(&opts)?;
     let rows = super::filter_rows(frame::rows(&loaded.frame)?, &a.filter);
-    let d = diagnose(&rows, &a.user, &DiagnoseOptions { until, window, extend_to });
+    let d = diagnose(
+        &rows,
+        &a.user,
+        &DiagnoseOptions {
+            until,
+            window,
+            extend_to,
+        },
+    );
     super::with_output(&a.output, out, |w| match a.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *w, &to_json(&d, &loaded.stats, loaded.elapsed))?;
@@ -32,6 +44,10 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         Format::Text => write_text(w, &d, &loaded.stats, loaded.elapsed),
     })?;
-    let ok = if d.causes.is_empty() { Exit::NoCorrelation } else { Exit::Ok };
+    let ok = if d.causes.is_empty() {
+        Exit::NoCorrelation
+    } else {
+        Exit::Ok
+    };
     Ok(super::strict_exit(&a.read, &loaded.stats, ok))
 }

@@ -20,7 +20,10 @@ pub fn run(a: GenArgs, out: &mut dyn Write) -> Result<Exit> {
     let scenarios = a
         .scenarios
         .iter()
-        .map(|s| s.parse::<Scenario>().map_err(|e| Error::usage("--scenario", s.clone(), e.to_string())))
+        .map(|s| {
+            s.parse::<Scenario>()
+                .map_err(|e| Error::usage("--scenario", s.clone(), e.to_string()))
+        })
         .collect::<Result<Vec<_>>>()?;
     if !(a.mb.is_finite() && a.mb >= 0.0) {
         return Err(Error::usage("--mb", a.mb.to_string(), "must be a non-negative number"));

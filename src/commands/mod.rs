@@ -81,8 +81,13 @@ pub fn filter_rows(rows: Vec<crate::parse::EventRow>, f: &crate::cli::FilterArgs
         .filter(|e| f.accounts.is_empty() || e.account().is_some_and(|a| f.accounts.iter().any(|x| x == a)))
         .filter(|e| {
             f.regions.is_empty()
-                || matches!(e.event_source.as_str(), "iam.amazonaws.com" | "sts.amazonaws.com" | "signin.amazonaws.com")
-                || e.aws_region.as_deref().is_some_and(|r| f.regions.iter().any(|x| x == r))
+                || matches!(
+                    e.event_source.as_str(),
+                    "iam.amazonaws.com" | "sts.amazonaws.com" | "signin.amazonaws.com"
+                )
+                || e.aws_region
+                    .as_deref()
+                    .is_some_and(|r| f.regions.iter().any(|x| x == r))
         })
         .collect()
 }

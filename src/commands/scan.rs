@@ -43,12 +43,20 @@ struct ScanJson {
 }
 
 pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
-    let since = a.since.as_deref().map(|s| parse_time_arg(s, DayEnd::Start)).transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| parse_time_arg(s, DayEnd::Start))
+        .transpose()?;
     let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
     let window = parse_duration(&a.window)?;
     let extend_to = parse_duration(&a.extend_to)?;
     if extend_to < window {
-        return Err(Error::usage("--extend-to", a.extend_to.clone(), "must be at least --window"));
+        return Err(Error::usage(
+            "--extend-to",
+            a.extend_to.clone(),
+            "must be at least --window",
+        ));
     }
     // Read far enough back for each user's own 48 h window.
     let opts = super::load_options(&a.read, since.map(|s| s - extend_to), until)?;
@@ -57,21 +65,34 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
     let in_scan = |t: i64| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u);
     let mut per_user: BTreeMap<String, (String, Vec<&crate::parse::EventRow>)> = BTreeMap::new();
     let mut hidden = 0;
-    for e in rows.iter().filter(|e| {
-        matches!(e.class, EventClass::MfaFailure | EventClass::MfaRequiredDenied) && in_scan(e.event_time)
-    }) {
+    for e in rows
+        .iter()
+        .filter(|e| matches!(e.class, EventClass::MfaFailure | EventClass::MfaRequiredDenied) && in_scan(e.event_time))
+    {
         let Some(u) = e.user_name.as_deref() else { continue };
         if u == HIDDEN {
             hidden += 1;
             continue;
         }
-        per_user.entry(u.to_ascii_lowercase()).or_insert_with(|| (u.to_string(), Vec::new())).1.push(e);
+        per_user
+            .entry(u.to_ascii_lowercase())
+            .or_insert_with(|| (u.to_string(), Vec::new()))
+            .1
+            .push(e);
     }
     let mut table: Vec<Row> = per_user
         .into_values()
         .map(|(user, sig)| {
             let last = sig.iter().map(|e| e.event_time).max().unwrap_or(0);
-            let d = diagnose(&rows, &user, &DiagnoseOptions { until: Some(last), window, extend_to });
+            let d = diagnose(
+                &rows,
+                &user,
+                &DiagnoseOptions {
+                    until: Some(last),
+                    window,
+                    extend_to,
+                },
+            );
             let scope = d
                 .finding("D5")
                 .and_then(|f| f.metrics.get("scope"))
@@ -116,7 +137,11 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         Format::Text => {
             writeln!(w, "Users with MFA failures ({})", table.len())?;
-            writeln!(w, "{:<24} {:>8} {:>8}  {:<20} {:<13} {:<6} causes", "user", "failures", "denials", "first failure", "scope", "top")?;
+            writeln!(
+                w,
+                "{:<24} {:>8} {:>8}  {:<20} {:<13} {:<6} causes",
+                "user", "failures", "denials", "first failure", "scope", "top"
+            )?;
             for r in &table {
                 writeln!(
                     w,
@@ -127,12 +152,19 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
                     r.first_failure,
                     r.scope,
                     r.top_cause.unwrap_or("-"),
-                    if r.causes.is_empty() { "none".into() } else { r.causes.join(",") },
+                    if r.causes.is_empty() {
+                        "none".into()
+                    } else {
+                        r.causes.join(",")
+                    },
                     if r.extended { " (48 h)" } else { "" }
                 )?;
             }
             if hidden > 0 {
-                writeln!(w, "\n{hidden} failed sign-in(s) with a user name that does not exist (HIDDEN_DUE_TO_SECURITY_REASONS).")?;
+                writeln!(
+                    w,
+                    "\n{hidden} failed sign-in(s) with a user name that does not exist (HIDDEN_DUE_TO_SECURITY_REASONS)."
+                )?;
             }
             writeln!(w)?;
             write_summary(w, &loaded.stats, loaded.elapsed)

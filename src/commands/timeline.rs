@@ -28,12 +28,20 @@ struct TimelineJson<'a> {
 }
 
 pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result<Exit> {
-    let since = a.since.as_deref().map(|s| parse_time_arg(s, DayEnd::Start)).transpose()?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| parse_time_arg(s, DayEnd::Start))
+        .transpose()?;
     let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
     if let (Some(s), Some(u)) = (since, until)
         && s > u
     {
-        return Err(crate::Error::usage("--since", format_millis(s), "must not be after --until"));
+        return Err(crate::Error::usage(
+            "--since",
+            format_millis(s),
+            "must not be after --until",
+        ));
     }
     let opts = super::load_options(&a.read, since, until)?;
     let loaded = load(&opts)?;
@@ -87,13 +95,22 @@ fn write_text(w: &mut dyn Write, user: &str, events: &[EventRow], l: &crate::pip
                 details.push(format!("error: {} {}", sanitize(m), clip(msg, 140)));
             }
         }
-        if let Some(p) = e.policy_arn.as_deref().or(e.policy_name.as_deref()).or(e.group_name.as_deref()) {
+        if let Some(p) = e
+            .policy_arn
+            .as_deref()
+            .or(e.policy_name.as_deref())
+            .or(e.group_name.as_deref())
+        {
             details.push(format!("policy/group {}", sanitize(p)));
         }
         if let Some(ua) = &e.user_agent {
             details.push(format!("ua {}", clip(ua, 80)));
         }
-        details.push(format!("event {} in {}", sanitize(&e.event_id), sanitize(&e.source_object)));
+        details.push(format!(
+            "event {} in {}",
+            sanitize(&e.event_id),
+            sanitize(&e.source_object)
+        ));
         writeln!(w, "    {}", details.join(" | "))?;
     }
     writeln!(w)?;

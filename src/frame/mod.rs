@@ -121,7 +121,11 @@ mod tests {
         c.push(other_serial);
         let df = build(vec![c]).unwrap();
         // "other" uses the same serial as alice in this fixture, so it is included: by serial.
-        let ids: Vec<_> = rows(&for_user(&df, "alice").unwrap()).unwrap().into_iter().map(|r| r.event_id).collect();
+        let ids: Vec<_> = rows(&for_user(&df, "alice").unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.event_id)
+            .collect();
         assert_eq!(ids, ["a", "d", "o"]);
     }
 }

@@ -5,9 +5,7 @@
 //! Background principals never fail MFA and are never explicitly denied.
 
 use super::rng::{Rng, TAG_ACCOUNT, UPPER_ALNUM, hash_str, mix_parts};
-use super::shapes::{
-    self, BROWSER_UAS, Rec, US_EAST_1, denial_message, push_credentials, push_json_str,
-};
+use super::shapes::{self, BROWSER_UAS, Rec, US_EAST_1, denial_message, push_credentials, push_json_str};
 use super::time::{push_iso, push_java};
 use std::fmt::Write as _;
 
@@ -58,8 +56,7 @@ const UA_JAVA_ECS: &str = "aws-sdk-java/2.25.28 Linux/5.10.214-202.855.amzn2.x86
 const UA_GO: &str = "aws-sdk-go-v2/1.26.1 os/linux lang/go#1.22.2 md/GOOS#linux md/GOARCH#amd64";
 const UA_TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.8.2 (+https://www.terraform.io) terraform-provider-aws/5.46.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go/1.51.21 (go1.22.2; linux; amd64)";
 const UA_DATADOG: &str = "aws-sdk-go/1.44.327 (go1.20.8; linux; amd64) Datadog/Integration";
-const UA_SSM_AGENT: &str =
-    "aws-sdk-go/1.44.260 (go1.20.11; linux; amd64) amazon-ssm-agent/3.3.40.0";
+const UA_SSM_AGENT: &str = "aws-sdk-go/1.44.260 (go1.20.11; linux; amd64) amazon-ssm-agent/3.3.40.0";
 const UA_BACKUP: &str = "backup.amazonaws.com";
 const UA_CONFIG: &str = "config.amazonaws.com";
 
@@ -125,11 +122,7 @@ const PRINCIPALS: &[PDef] = &[
 ];
 
 /// Roles other principals assume (AssumeRole by users and SSO sessions).
-const ASSUMABLE: &[&str] = &[
-    "terraform-plan",
-    "github-actions-deploy",
-    "DatadogIntegrationRole",
-];
+const ASSUMABLE: &[&str] = &["terraform-plan", "github-actions-deploy", "DatadogIntegrationRole"];
 
 /// One principal of one account, with its stable identifiers.
 #[derive(Debug)]
@@ -164,12 +157,7 @@ pub struct Pool {
     secrets: Vec<String>,
 }
 
-const FUNCTIONS: [&str; 4] = [
-    "orders-api",
-    "thumbnailer",
-    "invoice-worker",
-    "auth-authorizer",
-];
+const FUNCTIONS: [&str; 4] = ["orders-api", "thumbnailer", "invoice-worker", "auth-authorizer"];
 const TABLES: [&str; 4] = ["orders", "sessions", "inventory", "audit-events"];
 const PARAMS: [&str; 4] = [
     "/prod/orders/db_host",
@@ -203,11 +191,7 @@ impl Pool {
                     String::new(),
                 ),
             };
-            let nets: &[u8] = if d.kind == Kind::Human {
-                &HUMAN_NETS
-            } else {
-                &AWS_NETS
-            };
+            let nets: &[u8] = if d.kind == Kind::Human { &HUMAN_NETS } else { &AWS_NETS };
             let ip = format!(
                 "{}.{}.{}.{}",
                 rng.pick(nets),
@@ -251,9 +235,7 @@ impl Pool {
             .map(|&c| {
                 (
                     c,
-                    (0..PRINCIPALS.len())
-                        .filter(|&i| PRINCIPALS[i].caps & c != 0)
-                        .collect(),
+                    (0..PRINCIPALS.len()).filter(|&i| PRINCIPALS[i].caps & c != 0).collect(),
                 )
             })
             .collect();
@@ -338,8 +320,7 @@ fn session_name(pool: &Pool, p: &Principal, start: i64) -> String {
     match PRINCIPALS[p.def].sess {
         Sess::Fixed(s) | Sess::Email(s) => s.to_string(),
         Sess::Instance => {
-            let i = (mix_parts(&[pool.seed, p.def as u64, start as u64])
-                % pool.instances.len() as u64) as usize;
+            let i = (mix_parts(&[pool.seed, p.def as u64, start as u64]) % pool.instances.len() as u64) as usize;
             pool.instances[i].clone()
         }
         Sess::TaskHex => {
@@ -391,9 +372,7 @@ fn caller(pool: &Pool, p: &Principal, t: i64) -> Caller {
             s.push_str(acct);
             s.push_str("\",\"accessKeyId\":\"");
             s.push_str(&key);
-            s.push_str(
-                "\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\",\"principalId\":\"",
-            );
+            s.push_str("\",\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Role\",\"principalId\":\"");
             s.push_str(&p.pid);
             s.push_str("\",\"arn\":\"");
             s.push_str(&p.arn);
@@ -466,12 +445,8 @@ const EVENTS: [Ev; 17] = [
     Ev::PasswordFailure,
     Ev::PlainDenial,
 ];
-const W_EAST: [u32; 17] = [
-    300, 110, 90, 80, 40, 80, 50, 30, 50, 60, 50, 30, 60, 14, 10, 4, 10,
-];
-const W_OTHER: [u32; 17] = [
-    0, 0, 0, 130, 70, 180, 70, 60, 110, 130, 120, 70, 0, 0, 0, 0, 10,
-];
+const W_EAST: [u32; 17] = [300, 110, 90, 80, 40, 80, 50, 30, 50, 60, 50, 30, 60, 14, 10, 4, 10];
+const W_OTHER: [u32; 17] = [0, 0, 0, 130, 70, 180, 70, 60, 110, 130, 120, 70, 0, 0, 0, 0, 10];
 
 /// Per-file context.
 pub struct Ctx<'a> {
@@ -499,9 +474,7 @@ pub fn write_record(rng: &mut Rng, cx: &Ctx, t: i64, out: &mut String) {
             r.tls_host = Some("sts.amazonaws.com");
             r.write(out);
         }
-        Ev::KmsDecrypt | Ev::KmsGenerateDataKey => {
-            kms(rng, cx, t, &eid, &rid, matches!(ev, Ev::KmsDecrypt), out)
-        }
+        Ev::KmsDecrypt | Ev::KmsGenerateDataKey => kms(rng, cx, t, &eid, &rid, matches!(ev, Ev::KmsDecrypt), out),
         Ev::Ec2Describe => ec2(rng, cx, t, &eid, &rid, out),
         Ev::S3Bucket => s3(rng, cx, t, &eid, out),
         Ev::Lambda => lambda(rng, cx, t, &eid, &rid, out),
@@ -518,14 +491,7 @@ pub fn write_record(rng: &mut Rng, cx: &Ctx, t: i64, out: &mut String) {
     }
 }
 
-fn base<'a>(
-    cx: &'a Ctx,
-    c: &'a Caller,
-    t: i64,
-    source: &'a str,
-    name: &'a str,
-    eid: &'a str,
-) -> Rec<'a> {
+fn base<'a>(cx: &'a Ctx, c: &'a Caller, t: i64, source: &'a str, name: &'a str, eid: &'a str) -> Rec<'a> {
     let mut r = Rec::api(&c.identity, t, source, name);
     r.region = cx.region;
     r.ip = &c.ip;
@@ -547,10 +513,7 @@ fn assume_role_service(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, ou
     let start = session_start(p, t);
     let sess = session_name(pool, p, start);
     let identity = format!("{{\"type\":\"AWSService\",\"invokedBy\":\"{service}\"}}");
-    let req = format!(
-        "{{\"roleArn\":\"{}\",\"roleSessionName\":\"{sess}\"}}",
-        p.arn
-    );
+    let req = format!("{{\"roleArn\":\"{}\",\"roleSessionName\":\"{sess}\"}}", p.arn);
     let mut resp = String::with_capacity(1200);
     resp.push('{');
     let hours = if service == "ec2.amazonaws.com" {
@@ -627,17 +590,10 @@ fn kms(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, decrypt: bool, out
     let mut c = caller(pool, p, t);
     let acct = &pool.account;
     let region = cx.region;
-    let key_arn = format!(
-        "arn:aws:kms:{region}:{acct}:key/{}",
-        rng.pick(&pool.kms_keys)
-    );
+    let key_arn = format!("arn:aws:kms:{region}:{acct}:key/{}", rng.pick(&pool.kms_keys));
     // A third of the calls are made on the caller's behalf by an AWS service.
     let via = if rng.below(3) == 0 {
-        Some(*rng.pick(&[
-            "secretsmanager.amazonaws.com",
-            "s3.amazonaws.com",
-            "ssm.amazonaws.com",
-        ]))
+        Some(*rng.pick(&["secretsmanager.amazonaws.com", "s3.amazonaws.com", "ssm.amazonaws.com"]))
     } else {
         None
     };
@@ -668,8 +624,7 @@ fn kms(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, decrypt: bool, out
             rng.pick(&pool.buckets)
         )
     };
-    let res =
-        format!("[{{\"accountId\":\"{acct}\",\"type\":\"AWS::KMS::Key\",\"ARN\":\"{key_arn}\"}}]");
+    let res = format!("[{{\"accountId\":\"{acct}\",\"type\":\"AWS::KMS::Key\",\"ARN\":\"{key_arn}\"}}]");
     if let Some(svc) = via {
         c.identity.pop();
         c.identity.push_str(",\"invokedBy\":\"");
@@ -688,11 +643,7 @@ fn kms(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, decrypt: bool, out
         &c,
         t,
         "kms.amazonaws.com",
-        if decrypt {
-            "Decrypt"
-        } else {
-            "GenerateDataKey"
-        },
+        if decrypt { "Decrypt" } else { "GenerateDataKey" },
         eid,
     );
     r.version = "1.08";
@@ -740,14 +691,8 @@ fn ec2(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, out: &mut String) 
                 rng.pick(&pool.instances)
             ),
         ),
-        5 => (
-            "DescribeVpcs",
-            "{\"vpcSet\":{},\"filterSet\":{}}".to_string(),
-        ),
-        _ => (
-            "DescribeRegions",
-            "{\"regionSet\":{},\"allRegions\":false}".to_string(),
-        ),
+        5 => ("DescribeVpcs", "{\"vpcSet\":{},\"filterSet\":{}}".to_string()),
+        _ => ("DescribeRegions", "{\"regionSet\":{},\"allRegions\":false}".to_string()),
     };
     let host = regional_host("ec2", cx.region);
     let mut r = base(cx, &c, t, "ec2.amazonaws.com", name, eid);
@@ -791,11 +736,7 @@ fn s3(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, out: &mut String) {
     let mut add = String::with_capacity(260);
     add.push_str("{\"SignatureVersion\":\"SigV4\",\"CipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"bytesTransferredIn\":0,\"AuthenticationMethod\":\"AuthHeader\",\"x-amz-id-2\":\"");
     rng.push_b64(&mut add, 76);
-    let _ = write!(
-        add,
-        "\",\"bytesTransferredOut\":{}}}",
-        200 + rng.below(4000)
-    );
+    let _ = write!(add, "\",\"bytesTransferredOut\":{}}}", 200 + rng.below(4000));
     let mut rid = String::with_capacity(16);
     rng.push_chars(&mut rid, UPPER_ALNUM, 16);
     let mut r = base(cx, &c, t, "s3.amazonaws.com", name, eid);
@@ -815,10 +756,7 @@ fn lambda(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, out: &mut Strin
     let f = rng.pick(&FUNCTIONS);
     let (name, req) = match rng.below(3) {
         0 => ("ListFunctions20150331", None),
-        1 => (
-            "GetFunction20150331v2",
-            Some(format!("{{\"functionName\":\"{f}\"}}")),
-        ),
+        1 => ("GetFunction20150331v2", Some(format!("{{\"functionName\":\"{f}\"}}"))),
         _ => (
             "ListEventSourceMappings20150331",
             Some(format!(
@@ -848,10 +786,7 @@ fn logs(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, out: &mut String)
             Sess::Fixed(f) => format!("/aws/lambda/{f}"),
             _ => LOG_GROUPS[0].to_string(),
         };
-        let _ = write!(
-            s,
-            "{{\"logGroupName\":\"{group}\",\"logStreamName\":\"{day}/[$LATEST]"
-        );
+        let _ = write!(s, "{{\"logGroupName\":\"{group}\",\"logStreamName\":\"{day}/[$LATEST]");
         rng.push_hex(&mut s, 32);
         s.push_str("\"}");
         ("CreateLogStream", s, false)
@@ -962,10 +897,7 @@ fn ssm(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, out: &mut String) 
     } else if rng.below(3) > 0 {
         (
             "GetParameter",
-            format!(
-                "{{\"name\":\"{}\",\"withDecryption\":true}}",
-                rng.pick(&PARAMS)
-            ),
+            format!("{{\"name\":\"{}\",\"withDecryption\":true}}", rng.pick(&PARAMS)),
             true,
         )
     } else {
@@ -996,10 +928,7 @@ fn dynamodb(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, out: &mut Str
     let table = rng.pick(&TABLES);
     let (name, req) = match rng.below(3) {
         0 => ("ListTables", None),
-        1 => (
-            "DescribeTable",
-            Some(format!("{{\"tableName\":\"{table}\"}}")),
-        ),
+        1 => ("DescribeTable", Some(format!("{{\"tableName\":\"{table}\"}}"))),
         _ => (
             "DescribeContinuousBackups",
             Some(format!("{{\"tableName\":\"{table}\"}}")),
@@ -1027,24 +956,14 @@ fn iam_read(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, out: &mut Str
     let c = caller(pool, p, t);
     let human = &pool.principals[*rng.pick(&pool.humans)];
     // Console users look at their own user page; others list broadly.
-    let subject = if p.kind == Kind::Human {
-        p.name
-    } else {
-        human.name
-    };
+    let subject = if p.kind == Kind::Human { p.name } else { human.name };
     let role = pool.principals[rng.index(pool.principals.len())].name;
     let (name, req) = match rng.below(7) {
         0 => ("GetUser", Some(format!("{{\"userName\":\"{subject}\"}}"))),
-        1 => (
-            "ListMFADevices",
-            Some(format!("{{\"userName\":\"{subject}\"}}")),
-        ),
+        1 => ("ListMFADevices", Some(format!("{{\"userName\":\"{subject}\"}}"))),
         2 => ("ListRoles", None),
         3 => ("GetRole", Some(format!("{{\"roleName\":\"{role}\"}}"))),
-        4 => (
-            "ListAttachedRolePolicies",
-            Some(format!("{{\"roleName\":\"{role}\"}}")),
-        ),
+        4 => ("ListAttachedRolePolicies", Some(format!("{{\"roleName\":\"{role}\"}}"))),
         5 => (
             "ListPolicies",
             Some("{\"scope\":\"Local\",\"onlyAttached\":false}".to_string()),
@@ -1129,10 +1048,7 @@ fn plain_denial(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, out: &mut
             "dynamodb.amazonaws.com",
             "DescribeTable",
             "dynamodb:DescribeTable",
-            format!(
-                "arn:aws:dynamodb:{region}:{acct}:table/{}",
-                rng.pick(&TABLES)
-            ),
+            format!("arn:aws:dynamodb:{region}:{acct}:table/{}", rng.pick(&TABLES)),
             "AccessDeniedException",
             None,
         ),
@@ -1148,10 +1064,7 @@ fn plain_denial(rng: &mut Rng, cx: &Ctx, t: i64, eid: &str, rid: &str, out: &mut
             "lambda.amazonaws.com",
             "GetFunction20150331v2",
             "lambda:GetFunction",
-            format!(
-                "arn:aws:lambda:{region}:{acct}:function:{}",
-                rng.pick(&FUNCTIONS)
-            ),
+            format!("arn:aws:lambda:{region}:{acct}:function:{}", rng.pick(&FUNCTIONS)),
             "AccessDeniedException",
             None,
         ),
@@ -1222,10 +1135,7 @@ mod tests {
         let pool = Pool::new(7, "123456789012");
         let mut rng = Rng::new(99);
         for region in ["us-east-1", "us-west-2", "eu-west-1"] {
-            let cx = Ctx {
-                pool: &pool,
-                region,
-            };
+            let cx = Ctx { pool: &pool, region };
             for i in 0..3000 {
                 let mut s = String::new();
                 write_record(&mut rng, &cx, 1_700_000_000 + i, &mut s);
@@ -1233,20 +1143,13 @@ mod tests {
                 let msg = v["errorMessage"].as_str().unwrap_or("");
                 assert!(!msg.contains("explicit deny"), "{s}");
                 assert!(!msg.contains("MultiFactorAuthentication"), "{s}");
-                if v["eventName"] == "ConsoleLogin"
-                    && v["responseElements"]["ConsoleLogin"] == "Failure"
-                {
+                if v["eventName"] == "ConsoleLogin" && v["responseElements"]["ConsoleLogin"] == "Failure" {
                     assert_eq!(v["additionalEventData"]["MFAUsed"], "No");
                 }
                 if region != "us-east-1" {
                     let src = v["eventSource"].as_str().unwrap_or("");
                     assert!(
-                        ![
-                            "iam.amazonaws.com",
-                            "sts.amazonaws.com",
-                            "signin.amazonaws.com"
-                        ]
-                        .contains(&src),
+                        !["iam.amazonaws.com", "sts.amazonaws.com", "signin.amazonaws.com"].contains(&src),
                         "{s}"
                     );
                 }

@@ -171,10 +171,7 @@ impl FromStr for Scenario {
             .find(|sc| sc.name() == norm)
             .ok_or_else(|| {
                 let names: Vec<&str> = Scenario::ALL.iter().map(|sc| sc.name()).collect();
-                GenError::BadOptions(format!(
-                    "unknown scenario '{s}'; valid names: {}",
-                    names.join(", ")
-                ))
+                GenError::BadOptions(format!("unknown scenario '{s}'; valid names: {}", names.join(", ")))
             })
     }
 }
@@ -197,10 +194,7 @@ pub struct GenSummary {
 
 #[derive(Debug)]
 pub enum GenError {
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     BadOptions(String),
 }
 
@@ -274,11 +268,7 @@ struct FileOut {
 pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
     let scen_list = validate(opts)?;
     let org_mode = scen_list.contains(&Scenario::OrgMultiAccount);
-    let n_accounts = if org_mode {
-        opts.accounts.max(3)
-    } else {
-        opts.accounts
-    } as usize;
+    let n_accounts = if org_mode { opts.accounts.max(3) } else { opts.accounts } as usize;
     let accounts = account_ids(opts.seed, n_accounts);
     let org_id = org_mode.then(|| {
         let mut r = Rng::from_parts(&[opts.seed, TAG_PLAN, 2]);
@@ -309,10 +299,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
         end,
         out: opts.out.clone(),
         prefixes,
-        pools: accounts
-            .iter()
-            .map(|a| background::Pool::new(opts.seed, a))
-            .collect(),
+        pools: accounts.iter().map(|a| background::Pool::new(opts.seed, a)).collect(),
         scen,
     };
     let outs: Vec<FileOut> = specs
@@ -406,13 +393,7 @@ fn slot_weight(acct: usize, region: usize, slot: i64, since: i64, end: i64) -> f
 }
 
 /// Decides which slots get background files and how many bytes each holds.
-fn plan_background(
-    opts: &GenOptions,
-    rng: &mut Rng,
-    n_accounts: usize,
-    since: i64,
-    end: i64,
-) -> Vec<FileSpec> {
+fn plan_background(opts: &GenOptions, rng: &mut Rng, n_accounts: usize, since: i64, end: i64) -> Vec<FileSpec> {
     let total = (opts.mb * 1e6).round() as u64;
     if total == 0 {
         return Vec::new();
@@ -440,9 +421,7 @@ fn plan_background(
         let wsum: f64 = slots.iter().map(|s| s.3).sum();
         for &(acct, region, slot, w) in &slots {
             let bytes = total as f64 * w / wsum;
-            let k = (bytes / (MAX_RECORDS_PER_FILE * AVG_RECORD_BYTES))
-                .ceil()
-                .max(1.0) as u32;
+            let k = (bytes / (MAX_RECORDS_PER_FILE * AVG_RECORD_BYTES)).ceil().max(1.0) as u32;
             for sub in 0..k {
                 chosen.push((acct, region, slot, sub, bytes / f64::from(k)));
             }
@@ -535,10 +514,7 @@ fn log_key(plan: &Plan, spec: &FileSpec) -> String {
 }
 
 fn gzip(data: &[u8], path: &Path) -> Result<Vec<u8>, GenError> {
-    let mut enc = GzEncoder::new(
-        Vec::with_capacity(data.len() / 6 + 64),
-        Compression::default(),
-    );
+    let mut enc = GzEncoder::new(Vec::with_capacity(data.len() / 6 + 64), Compression::default());
     enc.write_all(data).map_err(io_err(path))?;
     enc.finish().map_err(io_err(path))
 }

@@ -5,8 +5,8 @@
 use super::Scenario;
 use super::rng::{Rng, TAG_SCENARIO, hash_str, mix_parts};
 use super::shapes::{
-    self, BROWSER_UAS, FINANCE_V1_DOC, MFA_POLICY_DOC, MSG_BAD_CODE, MSG_BAD_SERIAL, Rec,
-    denial_message, push_credentials,
+    self, BROWSER_UAS, FINANCE_V1_DOC, MFA_POLICY_DOC, MSG_BAD_CODE, MSG_BAD_SERIAL, Rec, denial_message,
+    push_credentials,
 };
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -14,7 +14,8 @@ use std::collections::BTreeSet;
 const H: i64 = 3600;
 const M: i64 = 60;
 const ADMIN: &str = "ops-admin";
-const UA_CLI_GST: &str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/sts.get-session-token";
+const UA_CLI_GST: &str =
+    "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/sts.get-session-token";
 const UA_CLI: &str = "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off";
 const UA_IAM_CONSOLE: &str = "console.amazonaws.com";
 
@@ -235,14 +236,7 @@ impl B<'_> {
     }
 
     /// ConsoleLogin; returns the session start for later calls from that session.
-    fn console_login(
-        &mut self,
-        a: usize,
-        user: &str,
-        t: i64,
-        success: bool,
-        mfa: Option<&str>,
-    ) -> i64 {
+    fn console_login(&mut self, a: usize, user: &str, t: i64, success: bool, mfa: Option<&str>) -> i64 {
         let acct = self.acct(a).to_string();
         let identity = shapes::login_identity(&acct, &self.pid(a, user), user, success);
         let add = shapes::login_additional(mfa);
@@ -296,11 +290,7 @@ impl B<'_> {
         r.ip = &ip;
         r.agent = UA_CLI_GST;
         r.request = Some(&req);
-        r.response = if outcome == Gst::Ok {
-            Some(&resp)
-        } else {
-            None
-        };
+        r.response = if outcome == Gst::Ok { Some(&resp) } else { None };
         match outcome {
             Gst::Ok => {}
             Gst::BadCode => {
@@ -325,12 +315,7 @@ impl B<'_> {
         let acct = self.acct(a);
         let pid = self.pid(a, user);
         match sn {
-            Sn::Keys => shapes::user_longterm_identity(
-                acct,
-                &pid,
-                user,
-                &shapes::akia(self.w.seed, acct, user),
-            ),
+            Sn::Keys => shapes::user_longterm_identity(acct, &pid, user, &shapes::akia(self.w.seed, acct, user)),
             Sn::Console { start, mfa } => {
                 let key = shapes::session_key(self.w.seed, acct, user, start);
                 shapes::user_console_identity(acct, &pid, user, &key, start, mfa)
@@ -340,15 +325,7 @@ impl B<'_> {
 
     /// An IAM write by `user` (ops-admin for lifecycle and policy changes); `body` is
     /// (requestParameters, responseElements).
-    fn iam_call(
-        &mut self,
-        a: usize,
-        user: &str,
-        sn: Sn,
-        t: i64,
-        name: &str,
-        body: (String, Option<String>),
-    ) -> String {
+    fn iam_call(&mut self, a: usize, user: &str, sn: Sn, t: i64, name: &str, body: (String, Option<String>)) -> String {
         let (req, resp) = body;
         let acct = self.acct(a).to_string();
         let identity = self.identity(a, user, sn);
@@ -395,14 +372,7 @@ impl B<'_> {
         )
     }
 
-    fn admin(
-        &mut self,
-        a: usize,
-        t: i64,
-        name: &str,
-        req: serde_json::Value,
-        resp: Option<serde_json::Value>,
-    ) {
+    fn admin(&mut self, a: usize, t: i64, name: &str, req: serde_json::Value, resp: Option<serde_json::Value>) {
         let s = self.admin_json(a, t, name, req, resp);
         self.push(a, t, s);
     }
@@ -428,13 +398,7 @@ impl B<'_> {
     }
 
     fn delete_virtual(&mut self, a: usize, t: i64, serial: &str) {
-        self.admin(
-            a,
-            t,
-            "DeleteVirtualMFADevice",
-            json!({"serialNumber": serial}),
-            None,
-        );
+        self.admin(a, t, "DeleteVirtualMFADevice", json!({"serialNumber": serial}), None);
     }
 
     /// A call to `APIS[api]`: success, or a denial (`explicit` picks the MFA-policy wording).
@@ -471,12 +435,11 @@ impl B<'_> {
             rid = self.rng.chars(super::rng::UPPER_ALNUM, 16);
         }
         let mut r = Rec::api(&identity, t, api.source, api.name);
-        r.version =
-            if api.source == "lambda.amazonaws.com" || api.source == "dynamodb.amazonaws.com" {
-                "1.08"
-            } else {
-                "1.09"
-            };
+        r.version = if api.source == "lambda.amazonaws.com" || api.source == "dynamodb.amazonaws.com" {
+            "1.08"
+        } else {
+            "1.09"
+        };
         r.ip = &ip;
         r.agent = match sn {
             Sn::Keys => UA_CLI,
@@ -636,10 +599,7 @@ fn clock_drift(b: &mut B) {
         },
         t,
         "ResyncMFADevice",
-        (
-            json!({"userName": u, "serialNumber": serial}).to_string(),
-            None,
-        ),
+        (json!({"userName": u, "serialNumber": serial}).to_string(), None),
     );
     b.push(a, t, s);
     b.console_login(a, u, e - 40 * M, true, Some(&serial));
@@ -676,9 +636,7 @@ fn account_wide(b: &mut B) {
 
 /// 5: the same across the three accounts of an organization trail.
 fn org_multi_account(b: &mut B) {
-    let users: Vec<(usize, String)> = (1..=6)
-        .map(|i| ((i - 1) / 2, format!("org-user-{i}")))
-        .collect();
+    let users: Vec<(usize, String)> = (1..=6).map(|i| ((i - 1) / 2, format!("org-user-{i}"))).collect();
     mass_failure(b, &users, 2, 3, false);
 }
 
@@ -690,14 +648,7 @@ fn managed_policy_version(b: &mut B) {
     let arn = format!("arn:aws:iam::{acct}:policy/FinanceAccess");
     let t0 = e - 46 * H;
     let created = super::time::java(t0, false);
-    let policy_id = shapes::stable_id(
-        b.w.seed,
-        &acct,
-        "FinanceAccess",
-        "ANPA",
-        super::rng::UPPER_ALNUM,
-        17,
-    );
+    let policy_id = shapes::stable_id(b.w.seed, &acct, "FinanceAccess", "ANPA", super::rng::UPPER_ALNUM, 17);
     b.admin(
         a,
         t0,
@@ -810,13 +761,7 @@ fn late_delivery(b: &mut B) {
         late_key: Some(late_key(e)),
     });
     for i in 0..5 {
-        b.gst(
-            a,
-            u,
-            e - 5 * H - 30 * M + i * 90 * M / 4,
-            Some(&serial),
-            Gst::BadSerial,
-        );
+        b.gst(a, u, e - 5 * H - 30 * M + i * 90 * M / 4, Some(&serial), Gst::BadSerial);
     }
 }
 

@@ -7,8 +7,7 @@ use super::time::push_iso;
 
 pub const US_EAST_1: &str = "us-east-1";
 pub const LOGIN_TO: &str = "https://console.aws.amazon.com/console/home";
-pub const MSG_BAD_CODE: &str =
-    "MultiFactorAuthentication failed with invalid MFA one time pass code. ";
+pub const MSG_BAD_CODE: &str = "MultiFactorAuthentication failed with invalid MFA one time pass code. ";
 pub const MSG_BAD_SERIAL: &str = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.";
 pub const BROWSER_UAS: [&str; 4] = [
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
@@ -179,14 +178,7 @@ impl<'a> Rec<'a> {
 
 /// Stable per-principal identifiers (principalId, long-term access key), derived from the seed,
 /// the account and the name so they agree across files and threads.
-pub fn stable_id(
-    seed: u64,
-    account: &str,
-    name: &str,
-    prefix: &str,
-    alphabet: &[u8],
-    n: usize,
-) -> String {
+pub fn stable_id(seed: u64, account: &str, name: &str, prefix: &str, alphabet: &[u8], n: usize) -> String {
     let mut rng = Rng::from_parts(&[
         seed,
         super::rng::TAG_IDENT,
@@ -234,14 +226,7 @@ pub fn user_longterm_identity(account: &str, pid: &str, name: &str, key: &str) -
 }
 
 /// IAMUser console session (temporary ASIA key); `mfa` is the session's mfaAuthenticated.
-pub fn user_console_identity(
-    account: &str,
-    pid: &str,
-    name: &str,
-    key: &str,
-    start: i64,
-    mfa: bool,
-) -> String {
+pub fn user_console_identity(account: &str, pid: &str, name: &str, key: &str, start: i64, mfa: bool) -> String {
     let mut s = String::with_capacity(420);
     s.push_str("{\"type\":\"IAMUser\",\"principalId\":\"");
     s.push_str(pid);
@@ -255,7 +240,9 @@ pub fn user_console_identity(
     s.push_str(key);
     s.push_str("\",\"userName\":\"");
     s.push_str(name);
-    s.push_str("\",\"sessionContext\":{\"sessionIssuer\":{},\"webIdFederationData\":{},\"attributes\":{\"creationDate\":\"");
+    s.push_str(
+        "\",\"sessionContext\":{\"sessionIssuer\":{},\"webIdFederationData\":{},\"attributes\":{\"creationDate\":\"",
+    );
     push_iso(&mut s, start);
     s.push_str("\",\"mfaAuthenticated\":\"");
     s.push_str(if mfa { "true" } else { "false" });
@@ -306,13 +293,7 @@ pub fn push_credentials(rng: &mut Rng, out: &mut String, expires: i64, token_len
 }
 
 /// The denial text AWS writes; `explicit` selects the MFA-policy wording over the plain one.
-pub fn denial_message(
-    principal_arn: &str,
-    action: &str,
-    resource: &str,
-    explicit: bool,
-    ec2: bool,
-) -> String {
+pub fn denial_message(principal_arn: &str, action: &str, resource: &str, explicit: bool, ec2: bool) -> String {
     let prefix = if ec2 {
         "You are not authorized to perform this operation. "
     } else {
@@ -348,12 +329,7 @@ mod tests {
     fn record_is_valid_json_with_expected_fields() {
         let ident = login_identity("123456789012", "AIDAEXAMPLE", "alice", false);
         let add = login_additional(Some("arn:aws:iam::123456789012:mfa/alice"));
-        let mut r = Rec::api(
-            &ident,
-            1_700_000_000,
-            "signin.amazonaws.com",
-            "ConsoleLogin",
-        );
+        let mut r = Rec::api(&ident, 1_700_000_000, "signin.amazonaws.com", "ConsoleLogin");
         r.event_type = "AwsConsoleSignIn";
         r.error_message = Some("Failed authentication");
         r.response = Some("{\"ConsoleLogin\":\"Failure\"}");

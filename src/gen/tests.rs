@@ -1,4 +1,5 @@
 //! Archive-level tests: determinism, key layout, file contents, sizes and every scenario.
+#![allow(clippy::disallowed_types)] // tests read back what the generator wrote
 
 use super::*;
 use chrono::TimeZone;
@@ -74,16 +75,12 @@ fn read_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
 
 fn gunzip(bytes: &[u8]) -> String {
     let mut s = String::new();
-    GzDecoder::new(bytes)
-        .read_to_string(&mut s)
-        .expect("gunzip");
+    GzDecoder::new(bytes).read_to_string(&mut s).expect("gunzip");
     s
 }
 
 fn parse_iso(s: &str) -> i64 {
-    DateTime::parse_from_rfc3339(s)
-        .expect("ISO time")
-        .timestamp()
+    DateTime::parse_from_rfc3339(s).expect("ISO time").timestamp()
 }
 
 /// `20261124T0310Z` → unix seconds.
@@ -165,10 +162,7 @@ fn same_seed_same_bytes_any_thread_count_and_seed_matters() {
     let c = TempDir::new("det-c");
     let scen = vec![Scenario::LateDelivery, Scenario::DeviceDeleted];
     let sa = generate(&opts(&a.0, 42, 0.6, 50, scen.clone())).expect("generate a");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("pool");
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
     let sb = pool
         .install(|| {
             generate(&opts(
@@ -214,20 +208,13 @@ fn check_layout(root: &Path, summary: &GenSummary) {
         let rest = match &summary.org_id {
             Some(org) => {
                 assert_eq!(parts[1], org, "{path}");
-                assert!(
-                    org.len() == 12
-                        && org[2..]
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                );
+                assert!(org.len() == 12 && org[2..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
                 &parts[2..]
             }
             None => &parts[1..],
         };
         assert_eq!(rest.len(), 7, "{path}");
-        let (acct, kind, region, y, m, d, name) = (
-            rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6],
-        );
+        let (acct, kind, region, y, m, d, name) = (rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6]);
         assert!(accounts.contains(acct), "{path}");
         assert!(REGIONS.contains(&region), "{path}");
         assert!(name.ends_with(".json.gz"), "{path}");
@@ -282,8 +269,7 @@ fn key_layout_plain_and_org() {
     check_layout(&plain.0, &sum);
 
     let org = TempDir::new("layout-org");
-    let sum =
-        generate(&opts(&org.0, 5, 0.4, 50, vec![Scenario::OrgMultiAccount])).expect("generate");
+    let sum = generate(&opts(&org.0, 5, 0.4, 50, vec![Scenario::OrgMultiAccount])).expect("generate");
     assert!(sum.org_id.is_some());
     assert_eq!(sum.accounts.len(), 3, "org scenario raises accounts to 3");
     check_layout(&org.0, &sum);
@@ -309,18 +295,9 @@ fn files_are_records_older_than_key_time_and_digests_match() {
     let mut prev: Option<(&str, i64)> = None;
     for f in &ar.logs {
         let t = time_of(&f.rec);
-        assert!(
-            t < f.key_time,
-            "{}: event at {t} not older than key time",
-            f.path
-        );
-        assert!(
-            (start..end).contains(&t),
-            "{}: event outside the range",
-            f.path
-        );
-        let is_late = f.rec["eventName"] == "DeactivateMFADevice"
-            && f.rec["requestParameters"]["userName"] == "grace";
+        assert!(t < f.key_time, "{}: event at {t} not older than key time", f.path);
+        assert!((start..end).contains(&t), "{}: event outside the range", f.path);
+        let is_late = f.rec["eventName"] == "DeactivateMFADevice" && f.rec["requestParameters"]["userName"] == "grace";
         if is_late {
             late += 1;
             assert!(
@@ -360,21 +337,10 @@ fn files_are_records_older_than_key_time_and_digests_match() {
         assert_eq!(de - ds, 3600);
         for lf in d["logFiles"].as_array().expect("logFiles") {
             let obj = s(lf, &["s3Object"]);
-            assert_eq!(
-                hashes.get(obj),
-                Some(&s(lf, &["hashValue"]).to_string()),
-                "{obj}"
-            );
+            assert_eq!(hashes.get(obj), Some(&s(lf, &["hashValue"]).to_string()), "{obj}");
             assert!(!s(lf, &["s3Bucket"]).is_empty());
             assert!(listed.insert(obj.to_string()), "{obj} listed twice");
-            let kt = parse_key_minute(
-                obj.rsplit('/')
-                    .next()
-                    .unwrap_or("")
-                    .split('_')
-                    .nth(3)
-                    .unwrap_or(""),
-            );
+            let kt = parse_key_minute(obj.rsplit('/').next().unwrap_or("").split('_').nth(3).unwrap_or(""));
             assert!(
                 (ds..de).contains(&kt),
                 "{obj} listed in the digest of its delivery hour"
@@ -390,10 +356,7 @@ fn background_size_and_mix() {
     let sum = generate(&opts(&dir.0, 3, 2.0, 72, vec![])).expect("generate");
     assert_eq!(sum.scenario_records, 0);
     let avg = sum.bytes_uncompressed as f64 / sum.records as f64;
-    assert!(
-        (1000.0..=1500.0).contains(&avg),
-        "average record size {avg}"
-    );
+    assert!((1000.0..=1500.0).contains(&avg), "average record size {avg}");
     let mb = sum.bytes_uncompressed as f64 / 1e6;
     assert!((1.95..2.1).contains(&mb), "uncompressed MB {mb}");
     assert!(sum.bytes_compressed * 4 < sum.bytes_uncompressed);
@@ -414,10 +377,7 @@ fn background_size_and_mix() {
         if name == "ConsoleLogin" {
             mfa_benign += 1;
             if r["responseElements"]["ConsoleLogin"] == "Failure" {
-                assert_eq!(
-                    r["additionalEventData"]["MFAUsed"], "No",
-                    "password failures only"
-                );
+                assert_eq!(r["additionalEventData"]["MFAUsed"], "No", "password failures only");
             } else {
                 assert_eq!(r["additionalEventData"]["MFAUsed"], "Yes");
             }
@@ -430,28 +390,18 @@ fn background_size_and_mix() {
     }
     let n = ar.logs.len() as f64;
     let assume_share = assume as f64 / n;
-    assert!(
-        (0.12..0.30).contains(&assume_share),
-        "AssumeRole share {assume_share}"
-    );
+    assert!((0.12..0.30).contains(&assume_share), "AssumeRole share {assume_share}");
     let benign = mfa_benign as f64 / n;
-    assert!(
-        (0.008..0.035).contains(&benign),
-        "MFA-relevant benign share {benign}"
-    );
+    assert!((0.008..0.035).contains(&benign), "MFA-relevant benign share {benign}");
     assert!(sources.len() >= 10, "{sources:?}");
 }
 
 #[test]
 fn hours_below_50_with_scenarios_is_rejected() {
     let dir = TempDir::new("bad");
-    let err =
-        generate(&opts(&dir.0, 1, 0.1, 49, vec![Scenario::DeviceDeleted])).expect_err("must fail");
+    let err = generate(&opts(&dir.0, 1, 0.1, 49, vec![Scenario::DeviceDeleted])).expect_err("must fail");
     assert!(matches!(err, GenError::BadOptions(_)), "{err}");
-    assert!(
-        read_tree(&dir.0).is_empty(),
-        "nothing written on bad options"
-    );
+    assert!(read_tree(&dir.0).is_empty(), "nothing written on bad options");
     let err = generate(&opts(&dir.0, 1, -1.0, 60, vec![])).expect_err("negative mb");
     assert!(matches!(err, GenError::BadOptions(_)));
     let ok = generate(&opts(&dir.0, 1, 0.05, 2, vec![])).expect("short archive without scenarios");
@@ -470,9 +420,7 @@ fn scenario_names_round_trip() {
     );
     let err = "nope".parse::<Scenario>().expect_err("unknown").to_string();
     assert!(
-        err.contains("nope")
-            && err.contains("two_devices_one_removed")
-            && err.contains("extend_48h"),
+        err.contains("nope") && err.contains("two_devices_one_removed") && err.contains("extend_48h"),
         "{err}"
     );
 }
@@ -496,15 +444,11 @@ fn every_scenario_has_its_records() {
         v.sort_by_key(|r| time_of(r));
         v
     };
-    let named = |recs: &[&Value], name: &str| -> usize {
-        recs.iter().filter(|r| r["eventName"] == name).count()
-    };
+    let named = |recs: &[&Value], name: &str| -> usize { recs.iter().filter(|r| r["eventName"] == name).count() };
     let gst_fail = |recs: &[&Value], msg: &str| -> Vec<i64> {
         recs.iter()
             .filter(|r| {
-                r["eventName"] == "GetSessionToken"
-                    && r["errorCode"] == "AccessDenied"
-                    && r["errorMessage"] == msg
+                r["eventName"] == "GetSessionToken" && r["errorCode"] == "AccessDenied" && r["errorMessage"] == msg
             })
             .map(|r| time_of(r))
             .collect()
@@ -537,11 +481,7 @@ fn every_scenario_has_its_records() {
     .into();
     scen_users.extend((1..=6).map(|i| format!("team-{i:02}")));
     scen_users.extend((1..=6).map(|i| format!("org-user-{i}")));
-    let n_scen = ar
-        .logs
-        .iter()
-        .filter(|f| scen_users.contains(user_of(&f.rec)))
-        .count();
+    let n_scen = ar.logs.iter().filter(|f| scen_users.contains(user_of(&f.rec))).count();
     assert_eq!(n_scen as u64, sum.scenario_records);
     for f in &ar.logs {
         if scen_users.contains(user_of(&f.rec)) {
@@ -558,10 +498,7 @@ fn every_scenario_has_its_records() {
         .filter(|r| r["eventName"] == "DeactivateMFADevice")
         .collect();
     assert_eq!(deact.len(), 1);
-    assert_eq!(
-        deact[0]["requestParameters"]["serialNumber"],
-        serial.as_str()
-    );
+    assert_eq!(deact[0]["requestParameters"]["serialNumber"], serial.as_str());
     assert_eq!(user_of(deact[0]), "ops-admin");
     assert_eq!(
         deact[0]["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"],
@@ -580,20 +517,10 @@ fn every_scenario_has_its_records() {
             "false"
         );
         let code = s(d, &["errorCode"]);
-        assert!(
-            [
-                "AccessDenied",
-                "AccessDeniedException",
-                "Client.UnauthorizedOperation"
-            ]
-            .contains(&code)
-        );
+        assert!(["AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation"].contains(&code));
         if d["eventSource"] == "ec2.amazonaws.com" {
             assert_eq!(code, "Client.UnauthorizedOperation");
-            assert!(
-                s(d, &["errorMessage"])
-                    .starts_with("You are not authorized to perform this operation. User: ")
-            );
+            assert!(s(d, &["errorMessage"]).starts_with("You are not authorized to perform this operation. User: "));
         }
     }
     assert_eq!(console(&alice, "Success", "Yes").len(), 2);
@@ -604,9 +531,7 @@ fn every_scenario_has_its_records() {
         .logs
         .iter()
         .map(|f| &f.rec)
-        .filter(|r| {
-            r["eventName"] == "PutGroupPolicy" && r["requestParameters"]["groupName"] == "engineers"
-        })
+        .filter(|r| r["eventName"] == "PutGroupPolicy" && r["requestParameters"]["groupName"] == "engineers")
         .collect();
     assert_eq!(put.len(), 1);
     let doc = put[0]["requestParameters"]["policyDocument"]
@@ -617,10 +542,7 @@ fn every_scenario_has_its_records() {
     assert_eq!(named(&bob, "AddUserToGroup"), 1);
     assert_eq!(bob.iter().filter(|r| is_explicit_deny(r)).count(), 10);
     assert_eq!(console(&bob, "Success", "No").len(), 2);
-    assert!(
-        bob.iter()
-            .all(|r| !s(r, &["eventName"]).contains("MFADevice"))
-    );
+    assert!(bob.iter().all(|r| !s(r, &["eventName"]).contains("MFADevice")));
 
     // 3 ClockDrift.
     let carol = by("carol");
@@ -636,15 +558,11 @@ fn every_scenario_has_its_records() {
             t > first
                 && t < last
                 && r.get("errorCode").is_none()
-                && (r["eventName"] == "GetSessionToken"
-                    || r["responseElements"]["ConsoleLogin"] == "Success")
+                && (r["eventName"] == "GetSessionToken" || r["responseElements"]["ConsoleLogin"] == "Success")
         })
         .count();
     assert_eq!(between, 4, "successes interleaved with the failures");
-    let resync: Vec<&&Value> = carol
-        .iter()
-        .filter(|r| r["eventName"] == "ResyncMFADevice")
-        .collect();
+    let resync: Vec<&&Value> = carol.iter().filter(|r| r["eventName"] == "ResyncMFADevice").collect();
     assert_eq!(resync.len(), 1);
     assert_eq!(user_of(resync[0]), "carol");
     assert!(time_of(resync[0]) > last);
@@ -670,18 +588,11 @@ fn every_scenario_has_its_records() {
         assert!((2..=3).contains(&f.len()), "{u}");
         let acct = s(recs[0], &["recipientAccountId"]).to_string();
         assert_eq!(acct, sum.accounts[(i - 1) / 2]);
-        assert!(
-            recs.iter()
-                .all(|r| r["recipientAccountId"] == acct.as_str())
-        );
+        assert!(recs.iter().all(|r| r["recipientAccountId"] == acct.as_str()));
         accts.insert(acct);
     }
     assert_eq!(accts.len(), 3);
-    assert!(
-        ar.logs
-            .iter()
-            .all(|f| f.path.starts_with(&format!("AWSLogs/{org}/")))
-    );
+    assert!(ar.logs.iter().all(|f| f.path.starts_with(&format!("AWSLogs/{org}/"))));
 
     // 6 ManagedPolicyVersion.
     let dave = by("dave");
@@ -697,10 +608,7 @@ fn every_scenario_has_its_records() {
         cpv[0]["requestParameters"]["policyArn"],
         format!("arn:aws:iam::{primary}:policy/FinanceAccess").as_str()
     );
-    assert_eq!(
-        cpv[0]["responseElements"]["policyVersion"]["versionId"],
-        "v2"
-    );
+    assert_eq!(cpv[0]["responseElements"]["policyVersion"]["versionId"], "v2");
     assert!(s(cpv[0], &["requestParameters", "policyDocument"]).contains("MultiFactorAuthPresent"));
     let cp: Vec<&Value> = ar
         .logs
@@ -721,10 +629,7 @@ fn every_scenario_has_its_records() {
         .iter()
         .filter(|r| r.get("errorCode").is_none() && user_of(r) == "dave")
         .count();
-    assert!(
-        ok_calls >= 15,
-        "{ok_calls} successful calls before the change"
-    );
+    assert!(ok_calls >= 15, "{ok_calls} successful calls before the change");
     assert!(dave.iter().all(|r| !s(r, &["eventName"]).contains("MFA")));
 
     // 7 Extend48h.
@@ -733,9 +638,7 @@ fn every_scenario_has_its_records() {
     assert_eq!(fails.len(), 5);
     let removed: Vec<i64> = erin
         .iter()
-        .filter(|r| {
-            r["eventName"] == "DeactivateMFADevice" || r["eventName"] == "DeleteVirtualMFADevice"
-        })
+        .filter(|r| r["eventName"] == "DeactivateMFADevice" || r["eventName"] == "DeleteVirtualMFADevice")
         .map(|r| time_of(r))
         .collect();
     let last_fail = fails[4];
@@ -762,9 +665,9 @@ fn every_scenario_has_its_records() {
         .collect();
     assert_eq!(plain.len(), 6);
     assert!(
-        plain.iter().all(
-            |r| r["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "true"
-        )
+        plain
+            .iter()
+            .all(|r| r["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "true")
     );
     assert!(console(&frank, "Success", "Yes").len() >= 6);
 
@@ -772,10 +675,7 @@ fn every_scenario_has_its_records() {
     let late: Vec<&Found> = ar
         .logs
         .iter()
-        .filter(|f| {
-            f.rec["eventName"] == "DeactivateMFADevice"
-                && f.rec["requestParameters"]["userName"] == "grace"
-        })
+        .filter(|f| f.rec["eventName"] == "DeactivateMFADevice" && f.rec["requestParameters"]["userName"] == "grace")
         .collect();
     assert_eq!(late.len(), 1);
     assert_eq!(time_of(&late[0].rec), e - 6 * h);
@@ -818,9 +718,7 @@ fn every_scenario_has_its_records() {
     );
     let hw_ok = henry
         .iter()
-        .filter(|r| {
-            r["additionalEventData"]["MFAIdentifier"] == "GAHT12345678" && time_of(r) > e - 5 * h
-        })
+        .filter(|r| r["additionalEventData"]["MFAIdentifier"] == "GAHT12345678" && time_of(r) > e - 5 * h)
         .count();
     assert_eq!(hw_ok, 2);
 }

@@ -179,14 +179,8 @@ mod tests {
             assert_eq!(key_minute(x), dt.format("%Y%m%dT%H%MZ").to_string());
             assert_eq!(key_second(x), dt.format("%Y%m%dT%H%M%SZ").to_string());
             assert_eq!(day_path(x), dt.format("%Y/%m/%d").to_string());
-            assert_eq!(
-                java(x, false),
-                dt.format("%b %-d, %Y %-I:%M:%S %p").to_string()
-            );
-            assert_eq!(
-                java(x, true),
-                dt.format("%b %-d, %Y, %-I:%M:%S %p").to_string()
-            );
+            assert_eq!(java(x, false), dt.format("%b %-d, %Y %-I:%M:%S %p").to_string());
+            assert_eq!(java(x, true), dt.format("%b %-d, %Y, %-I:%M:%S %p").to_string());
         }
     }
 

@@ -236,10 +236,7 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
         ("sts.amazonaws.com", "GetSessionToken" | "AssumeRole") if serial_req.is_some() => {
             (EventClass::MfaSuccess, Outcome::Success)
         }
-        _ if failed
-            && err_code.is_some_and(is_denial_code)
-            && err_msg.is_some_and(|m| m.contains("explicit deny")) =>
-        {
+        _ if failed && err_code.is_some_and(is_denial_code) && err_msg.is_some_and(|m| m.contains("explicit deny")) => {
             let long_term = access_key.is_some_and(|k| k.starts_with("AKIA"));
             match mfa_auth {
                 Some(true) => (EventClass::ExplicitDenyWithMfa, Outcome::Failure),
@@ -256,10 +253,23 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
                 "DeleteVirtualMFADevice" => EventClass::DeviceDeleted,
                 "ResyncMFADevice" => EventClass::DeviceResynced,
                 "CreateUser" => EventClass::UserCreated,
-                "PutUserPolicy" | "DeleteUserPolicy" | "AttachUserPolicy" | "DetachUserPolicy" | "PutGroupPolicy"
-                | "DeleteGroupPolicy" | "AttachGroupPolicy" | "DetachGroupPolicy" | "PutRolePolicy"
-                | "DeleteRolePolicy" | "AttachRolePolicy" | "DetachRolePolicy" | "CreatePolicy"
-                | "CreatePolicyVersion" | "SetDefaultPolicyVersion" | "DeletePolicyVersion" | "AddUserToGroup"
+                "PutUserPolicy"
+                | "DeleteUserPolicy"
+                | "AttachUserPolicy"
+                | "DetachUserPolicy"
+                | "PutGroupPolicy"
+                | "DeleteGroupPolicy"
+                | "AttachGroupPolicy"
+                | "DetachGroupPolicy"
+                | "PutRolePolicy"
+                | "DeleteRolePolicy"
+                | "AttachRolePolicy"
+                | "DetachRolePolicy"
+                | "CreatePolicy"
+                | "CreatePolicyVersion"
+                | "SetDefaultPolicyVersion"
+                | "DeletePolicyVersion"
+                | "AddUserToGroup"
                 | "RemoveUserFromGroup" => EventClass::PolicyChange,
                 _ => return Err(Reject::Irrelevant),
             };
@@ -274,8 +284,8 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
         .get()
         .or(r.p_event_time.get())
         .ok_or_else(|| Reject::NoTime(format!("{name}: no eventTime")))?;
-    let event_time =
-        parse_event_time(time_text).ok_or_else(|| Reject::NoTime(format!("{name}: unreadable eventTime {time_text:?}")))?;
+    let event_time = parse_event_time(time_text)
+        .ok_or_else(|| Reject::NoTime(format!("{name}: unreadable eventTime {time_text:?}")))?;
 
     let user_name = match id_type {
         Some("AssumedRole") => ident
@@ -296,11 +306,9 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
         .map(str::to_owned);
 
     let policy_version = req.version_id.get().or(r.response.policy_version.version_id.get());
-    let set_as_default = yes(req.set_as_default.get()).or_else(|| match name {
-        // CreatePolicy makes v1 the default; SetDefaultPolicyVersion does what it says.
-        "CreatePolicy" | "SetDefaultPolicyVersion" => Some(true),
-        _ => None,
-    });
+    // CreatePolicy makes v1 the default; SetDefaultPolicyVersion does what it says.
+    let set_as_default =
+        yes(req.set_as_default.get()).or(matches!(name, "CreatePolicy" | "SetDefaultPolicyVersion").then_some(true));
 
     Ok(EventRow {
         event_time,
@@ -388,7 +396,8 @@ mod tests {
     }
 
     const T: &str = r#""eventTime":"2026-11-27T10:00:00Z","eventID":"e1""#;
-    const USER: &str = r#""userIdentity":{"type":"IAMUser","userName":"alice","accountId":"111122223333","accessKeyId":""}"#;
+    const USER: &str =
+        r#""userIdentity":{"type":"IAMUser","userName":"alice","accountId":"111122223333","accessKeyId":""}"#;
 
     /// One row per DESIGN §5 line (and the negative cases next to them).
     #[test]
@@ -396,37 +405,170 @@ mod tests {
         use EventClass::*;
         let cases: Vec<(String, Result<EventClass, Reject>)> = vec![
             // Console sign-in, MFA stage failing (MFAUsed compared case-insensitively).
-            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Failure"}},"additionalEventData":{{"MFAUsed":"Yes"}},"errorMessage":"Failed authentication"}}"#), Ok(MfaFailure)),
-            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"YES","MFAIdentifier":"arn:aws:iam::1:mfa/a"}}}}"#), Ok(MfaSuccess)),
-            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Failure"}},"additionalEventData":{{"MFAUsed":"No"}},"errorMessage":"Failed authentication"}}"#), Ok(LoginFailure)),
-            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"No"}}}}"#), Ok(LoginSuccessNoMfa)),
-            (format!(r#"{{{T},"userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/SSO/alice","sessionContext":{{"sessionIssuer":{{"userName":"SSO"}}}}}},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"No"}}}}"#), Ok(FederatedLogin)),
-            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"CheckMfa","responseElements":{{"CheckMfa":"Success"}},"additionalEventData":{{"MfaType":"U2F MFA"}}}}"#), Ok(MfaSuccess)),
-            (format!(r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"CheckMfa","responseElements":{{"CheckMfa":"Failure"}}}}"#), Ok(MfaFailure)),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Failure"}},"additionalEventData":{{"MFAUsed":"Yes"}},"errorMessage":"Failed authentication"}}"#
+                ),
+                Ok(MfaFailure),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"YES","MFAIdentifier":"arn:aws:iam::1:mfa/a"}}}}"#
+                ),
+                Ok(MfaSuccess),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Failure"}},"additionalEventData":{{"MFAUsed":"No"}},"errorMessage":"Failed authentication"}}"#
+                ),
+                Ok(LoginFailure),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"No"}}}}"#
+                ),
+                Ok(LoginSuccessNoMfa),
+            ),
+            (
+                format!(
+                    r#"{{{T},"userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/SSO/alice","sessionContext":{{"sessionIssuer":{{"userName":"SSO"}}}}}},"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","responseElements":{{"ConsoleLogin":"Success"}},"additionalEventData":{{"MFAUsed":"No"}}}}"#
+                ),
+                Ok(FederatedLogin),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"CheckMfa","responseElements":{{"CheckMfa":"Success"}},"additionalEventData":{{"MfaType":"U2F MFA"}}}}"#
+                ),
+                Ok(MfaSuccess),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"signin.amazonaws.com","eventName":"CheckMfa","responseElements":{{"CheckMfa":"Failure"}}}}"#
+                ),
+                Ok(MfaFailure),
+            ),
             // STS.
-            (format!(r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"GetSessionToken","errorCode":"AccessDenied","errorMessage":"MultiFactorAuthentication failed with invalid MFA one time pass code. "}}"#), Ok(MfaFailure)),
-            (format!(r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","requestParameters":{{"roleArn":"r","serialNumber":"arn:aws:iam::1:mfa/a"}},"errorCode":"AccessDenied","errorMessage":"User: x is not authorized to perform: sts:AssumeRole"}}"#), Ok(MfaFailure)),
-            (format!(r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"GetSessionToken","requestParameters":{{"serialNumber":"arn:aws:iam::1:mfa/a"}},"responseElements":{{"credentials":{{}}}}}}"#), Ok(MfaSuccess)),
-            (format!(r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","requestParameters":{{"roleArn":"r"}}}}"#), Err(Reject::Irrelevant)),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"GetSessionToken","errorCode":"AccessDenied","errorMessage":"MultiFactorAuthentication failed with invalid MFA one time pass code. "}}"#
+                ),
+                Ok(MfaFailure),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","requestParameters":{{"roleArn":"r","serialNumber":"arn:aws:iam::1:mfa/a"}},"errorCode":"AccessDenied","errorMessage":"User: x is not authorized to perform: sts:AssumeRole"}}"#
+                ),
+                Ok(MfaFailure),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"GetSessionToken","requestParameters":{{"serialNumber":"arn:aws:iam::1:mfa/a"}},"responseElements":{{"credentials":{{}}}}}}"#
+                ),
+                Ok(MfaSuccess),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","requestParameters":{{"roleArn":"r"}}}}"#
+                ),
+                Err(Reject::Irrelevant),
+            ),
             // Denials: explicit deny without MFA (session false, or long-term keys), with MFA, plain.
-            (format!(r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"false"}}}}}},"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","errorCode":"AccessDenied","errorMessage":"User: u is not authorized to perform: s3:ListAllMyBuckets with an explicit deny in an identity-based policy"}}"#), Ok(MfaRequiredDenied)),
-            (format!(r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"AKIAX"}},"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","errorCode":"Client.UnauthorizedOperation","errorMessage":"You are not authorized to perform this operation. User: u is not authorized to perform: ec2:DescribeInstances with an explicit deny in an identity-based policy"}}"#), Ok(MfaRequiredDenied)),
-            (format!(r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"true"}}}}}},"eventSource":"kms.amazonaws.com","eventName":"Decrypt","errorCode":"AccessDeniedException","errorMessage":"User: u is not authorized to perform: kms:Decrypt with an explicit deny in an identity-based policy"}}"#), Ok(ExplicitDenyWithMfa)),
-            (format!(r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"false"}}}}}},"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","errorCode":"AccessDenied","errorMessage":"User: u is not authorized to perform: s3:ListAllMyBuckets because no identity-based policy allows the s3:ListAllMyBuckets action"}}"#), Err(Reject::Irrelevant)),
+            (
+                format!(
+                    r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"false"}}}}}},"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","errorCode":"AccessDenied","errorMessage":"User: u is not authorized to perform: s3:ListAllMyBuckets with an explicit deny in an identity-based policy"}}"#
+                ),
+                Ok(MfaRequiredDenied),
+            ),
+            (
+                format!(
+                    r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"AKIAX"}},"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","errorCode":"Client.UnauthorizedOperation","errorMessage":"You are not authorized to perform this operation. User: u is not authorized to perform: ec2:DescribeInstances with an explicit deny in an identity-based policy"}}"#
+                ),
+                Ok(MfaRequiredDenied),
+            ),
+            (
+                format!(
+                    r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"true"}}}}}},"eventSource":"kms.amazonaws.com","eventName":"Decrypt","errorCode":"AccessDeniedException","errorMessage":"User: u is not authorized to perform: kms:Decrypt with an explicit deny in an identity-based policy"}}"#
+                ),
+                Ok(ExplicitDenyWithMfa),
+            ),
+            (
+                format!(
+                    r#"{{{T},"userIdentity":{{"type":"IAMUser","userName":"a","accessKeyId":"ASIAX","sessionContext":{{"attributes":{{"mfaAuthenticated":"false"}}}}}},"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","errorCode":"AccessDenied","errorMessage":"User: u is not authorized to perform: s3:ListAllMyBuckets because no identity-based policy allows the s3:ListAllMyBuckets action"}}"#
+                ),
+                Err(Reject::Irrelevant),
+            ),
             // IAM lifecycle and policy changes.
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"CreateVirtualMFADevice","responseElements":{{"virtualMFADevice":{{"serialNumber":"arn:aws:iam::1:mfa/a"}}}}}}"#), Ok(DeviceCreated)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#), Ok(DeviceEnabled)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"DeactivateMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#), Ok(DeviceDeactivated)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"DeleteVirtualMFADevice","requestParameters":{{"serialNumber":"s"}}}}"#), Ok(DeviceDeleted)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"ResyncMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#), Ok(DeviceResynced)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"PutUserPolicy","requestParameters":{{"userName":"a","policyName":"p","policyDocument":"{{}}"}}}}"#), Ok(PolicyChange)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"AddUserToGroup","requestParameters":{{"userName":"a","groupName":"g"}}}}"#), Ok(PolicyChange)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"SetDefaultPolicyVersion","requestParameters":{{"policyArn":"p","versionId":"v2"}}}}"#), Ok(PolicyChange)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"CreateUser","requestParameters":{{"userName":"bob"}}}}"#), Ok(UserCreated)),
-            (format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"ListMFADevices"}}"#), Err(Reject::Irrelevant)),
-            (format!(r#"{{{T},{USER},"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances"}}"#), Err(Reject::Irrelevant)),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"CreateVirtualMFADevice","responseElements":{{"virtualMFADevice":{{"serialNumber":"arn:aws:iam::1:mfa/a"}}}}}}"#
+                ),
+                Ok(DeviceCreated),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#
+                ),
+                Ok(DeviceEnabled),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"DeactivateMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#
+                ),
+                Ok(DeviceDeactivated),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"DeleteVirtualMFADevice","requestParameters":{{"serialNumber":"s"}}}}"#
+                ),
+                Ok(DeviceDeleted),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"ResyncMFADevice","requestParameters":{{"userName":"a","serialNumber":"s"}}}}"#
+                ),
+                Ok(DeviceResynced),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"PutUserPolicy","requestParameters":{{"userName":"a","policyName":"p","policyDocument":"{{}}"}}}}"#
+                ),
+                Ok(PolicyChange),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"AddUserToGroup","requestParameters":{{"userName":"a","groupName":"g"}}}}"#
+                ),
+                Ok(PolicyChange),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"SetDefaultPolicyVersion","requestParameters":{{"policyArn":"p","versionId":"v2"}}}}"#
+                ),
+                Ok(PolicyChange),
+            ),
+            (
+                format!(
+                    r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"CreateUser","requestParameters":{{"userName":"bob"}}}}"#
+                ),
+                Ok(UserCreated),
+            ),
+            (
+                format!(r#"{{{T},{USER},"eventSource":"iam.amazonaws.com","eventName":"ListMFADevices"}}"#),
+                Err(Reject::Irrelevant),
+            ),
+            (
+                format!(r#"{{{T},{USER},"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances"}}"#),
+                Err(Reject::Irrelevant),
+            ),
             // Relevant but broken time.
-            (format!(r#"{{"eventTime":"yesterday",{USER},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice"}}"#), Err(Reject::NoTime("EnableMFADevice: unreadable eventTime \"yesterday\"".into()))),
+            (
+                format!(
+                    r#"{{"eventTime":"yesterday",{USER},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice"}}"#
+                ),
+                Err(Reject::NoTime(
+                    "EnableMFADevice: unreadable eventTime \"yesterday\"".into(),
+                )),
+            ),
         ];
         for (json, want) in cases {
             assert_eq!(class_of(&json), want, "{json}");
@@ -456,7 +598,10 @@ mod tests {
     #[test]
     fn policy_documents_are_decoded() {
         assert_eq!(decode_policy_document("{\"a\":1}"), "{\"a\":1}");
-        assert_eq!(decode_policy_document("%7B%22Version%22%3A%222012-10-17%22%7D"), "{\"Version\":\"2012-10-17\"}");
+        assert_eq!(
+            decode_policy_document("%7B%22Version%22%3A%222012-10-17%22%7D"),
+            "{\"Version\":\"2012-10-17\"}"
+        );
         assert_eq!(percent_decode("a+b%2"), "a b%2");
     }
 }

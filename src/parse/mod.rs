@@ -100,7 +100,13 @@ pub fn parse_file(raw: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker) ->
         }
         &inflated
     } else if raw.len() as u64 > opts.max_file_bytes {
-        stats.fail(uri, DecodeError::TooLarge { cap: opts.max_file_bytes }.to_string());
+        stats.fail(
+            uri,
+            DecodeError::TooLarge {
+                cap: opts.max_file_bytes,
+            }
+            .to_string(),
+        );
         return (cols, stats);
     } else {
         raw
@@ -117,7 +123,10 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker, cols:
         if json.iter().all(|b| b.is_ascii_whitespace()) {
             stats.fail(uri, "empty file");
         } else {
-            stats.fail(uri, "not JSON: expected {\"Records\":[...]}, a JSON array, or one JSON object per line");
+            stats.fail(
+                uri,
+                "not JSON: expected {\"Records\":[...]}, a JSON array, or one JSON object per line",
+            );
         }
         return;
     };
@@ -190,12 +199,19 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker, cols:
         if kind == "digest" {
             stats.files_skipped_not_events += 1;
         } else {
-            stats.fail(uri, "not CloudTrail events: the first record has no eventTime or eventName");
+            stats.fail(
+                uri,
+                "not CloudTrail events: the first record has no eventTime or eventName",
+            );
         }
         return;
     }
     if let Err(u) = result {
-        let what = if u.in_string { "inside a string" } else { "with unclosed brackets" };
+        let what = if u.in_string {
+            "inside a string"
+        } else {
+            "with unclosed brackets"
+        };
         stats.fail(
             uri,
             format!(

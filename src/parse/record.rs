@@ -257,7 +257,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.event_name.get(), Some("EnableMFADevice"));
-        assert_eq!(r.user_identity.session_context.attributes.mfa_authenticated.get(), Some("true"));
+        assert_eq!(
+            r.user_identity.session_context.attributes.mfa_authenticated.get(),
+            Some("true")
+        );
         assert_eq!(r.request.user_name.get(), Some("alice"));
         assert_eq!(r.request.set_as_default.get(), Some("true"));
         assert_eq!(r.response.console_login.get(), None);

@@ -228,7 +228,9 @@ mod tests {
             assert_eq!(got, vec![rec.clone(), rec.clone()], "{doc}");
         }
         // Every split position of a long document gives the same records.
-        let body: Vec<String> = (0..40).map(|i| format!(r#"{{"i":{i},"s":"a\\\"b{{[{}"}}"#, "q".repeat(i))).collect();
+        let body: Vec<String> = (0..40)
+            .map(|i| format!(r#"{{"i":{i},"s":"a\\\"b{{[{}"}}"#, "q".repeat(i)))
+            .collect();
         let doc = format!("{{\"Records\":[{}]}}", body.join(","));
         let (got, r) = records(&doc);
         assert!(r.is_ok());

@@ -44,11 +44,18 @@ pub fn to_json<'a>(d: &'a Diagnosis, stats: &RunStats, elapsed: std::time::Durat
             since: format_millis(d.since),
             until: format_millis(d.until),
             extended: d.extended,
-            until_from: if d.until_from_data { "latest_failure" } else { "argument" },
+            until_from: if d.until_from_data {
+                "latest_failure"
+            } else {
+                "argument"
+            },
         },
         baseline: &d.baseline,
         findings: &d.findings,
-        conclusion: ConclusionJson { causes: &d.causes, text: &d.conclusion },
+        conclusion: ConclusionJson {
+            causes: &d.causes,
+            text: &d.conclusion,
+        },
         inputs: Inputs::new(stats, elapsed),
     }
 }
@@ -62,7 +69,12 @@ fn badge(s: Status) -> &'static str {
     }
 }
 
-pub fn write_text(w: &mut dyn Write, d: &Diagnosis, stats: &RunStats, elapsed: std::time::Duration) -> std::io::Result<()> {
+pub fn write_text(
+    w: &mut dyn Write,
+    d: &Diagnosis,
+    stats: &RunStats,
+    elapsed: std::time::Duration,
+) -> std::io::Result<()> {
     writeln!(w, "MFA diagnosis for {}", sanitize(&d.user))?;
     writeln!(
         w,
@@ -70,13 +82,29 @@ pub fn write_text(w: &mut dyn Write, d: &Diagnosis, stats: &RunStats, elapsed: s
         format_millis(d.since),
         format_millis(d.until),
         format_duration(d.until - d.since),
-        if d.until_from_data { ", ending at the user's latest failure" } else { "" },
-        if d.extended { "  [extended: no cause in the first 24 h]" } else { "" }
+        if d.until_from_data {
+            ", ending at the user's latest failure"
+        } else {
+            ""
+        },
+        if d.extended {
+            "  [extended: no cause in the first 24 h]"
+        } else {
+            ""
+        }
     )?;
     writeln!(w)?;
     writeln!(w, "CONCLUSION")?;
     writeln!(w, "  {}", sanitize(&d.conclusion))?;
-    writeln!(w, "  causes: {}", if d.causes.is_empty() { "none".to_string() } else { d.causes.join(", ") })?;
+    writeln!(
+        w,
+        "  causes: {}",
+        if d.causes.is_empty() {
+            "none".to_string()
+        } else {
+            d.causes.join(", ")
+        }
+    )?;
     writeln!(w)?;
     writeln!(w, "FINDINGS")?;
     for f in &d.findings {

@@ -83,7 +83,11 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1000.0;
         i += 1;
     }
-    if i == 0 { format!("{n} B") } else { format!("{v:.1} {}", U[i]) }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
 }
 
 /// The run summary, in text: what was listed, pruned, read, failed, kept.
@@ -120,11 +124,20 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
     writeln!(
         w,
         "  records: {} found, {} parsed (others skipped by the byte pre-filter, not validated), {} kept, {} outside the window, {} malformed (invalid JSON), {} relevant without a usable eventTime",
-        i.records, i.records_parsed, i.records_kept, i.records_outside_window, i.records_malformed, i.records_without_time
+        i.records,
+        i.records_parsed,
+        i.records_kept,
+        i.records_outside_window,
+        i.records_malformed,
+        i.records_without_time
     )?;
     for m in &i.problem_examples {
         writeln!(w, "  UNUSABLE {}: {}", sanitize(&m.object), clip(&m.reason, 160))?;
     }
-    writeln!(w, "  time:    {:.2} s, {:.1} MB/s decompressed", i.elapsed_seconds, i.mb_per_second)?;
+    writeln!(
+        w,
+        "  time:    {:.2} s, {:.1} MB/s decompressed",
+        i.elapsed_seconds, i.mb_per_second
+    )?;
     Ok(())
 }

@@ -31,7 +31,8 @@ pub fn latest_failure_signal(events: &[EventRow], user: &str) -> Option<Millis> 
             .find(|e| c.contains(&e.class) && by_user(e, user))
             .map(|e| e.event_time)
     };
-    latest(&[EventClass::MfaFailure, EventClass::MfaRequiredDenied]).or_else(|| latest(&[EventClass::ExplicitDenyWithMfa]))
+    latest(&[EventClass::MfaFailure, EventClass::MfaRequiredDenied])
+        .or_else(|| latest(&[EventClass::ExplicitDenyWithMfa]))
 }
 
 pub struct Ctx<'a> {
@@ -61,17 +62,35 @@ impl<'a> Ctx<'a> {
         let win: Vec<&EventRow> = events[lo..hi].iter().collect();
         let devices = DeviceBook::build(&win);
         let policies = PolicyBook::build(&win);
-        let of = |c: EventClass| -> Vec<&'a EventRow> { win.iter().copied().filter(|e| e.class == c && by_user(e, user)).collect() };
+        let of = |c: EventClass| -> Vec<&'a EventRow> {
+            win.iter()
+                .copied()
+                .filter(|e| e.class == c && by_user(e, user))
+                .collect()
+        };
         let failures = of(EventClass::MfaFailure);
         let denials = of(EventClass::MfaRequiredDenied);
-        let stale_denials = if policies.age_requirement_for(user) { of(EventClass::ExplicitDenyWithMfa) } else { Vec::new() };
-        let t0 = failures
-            .first()
-            .or(denials.first())
-            .or(stale_denials.first())
-            .copied();
+        let stale_denials = if policies.age_requirement_for(user) {
+            of(EventClass::ExplicitDenyWithMfa)
+        } else {
+            Vec::new()
+        };
+        let t0 = failures.first().or(denials.first()).or(stale_denials.first()).copied();
         let scope = compute_scope(&win, user, &failures);
-        Ctx { user, since, until, extended, win, devices, policies, failures, denials, stale_denials, t0, scope }
+        Ctx {
+            user,
+            since,
+            until,
+            extended,
+            win,
+            devices,
+            policies,
+            failures,
+            denials,
+            stale_denials,
+            t0,
+            scope,
+        }
     }
 
     pub fn t0_time(&self) -> Option<Millis> {
@@ -89,7 +108,13 @@ impl<'a> Ctx<'a> {
 
     /// All failure signals (failures, denials, stale denials), time-sorted.
     pub fn signals(&self) -> Vec<&'a EventRow> {
-        let mut v: Vec<&EventRow> = self.failures.iter().chain(&self.denials).chain(&self.stale_denials).copied().collect();
+        let mut v: Vec<&EventRow> = self
+            .failures
+            .iter()
+            .chain(&self.denials)
+            .chain(&self.stale_denials)
+            .copied()
+            .collect();
         v.sort_by_key(|e| e.event_time);
         v
     }
@@ -105,14 +130,25 @@ pub fn baseline_json(events: &[EventRow], user: &str, since: Millis, until: Mill
     let mut m = Map::new();
     let sig = ctx.signals();
     let set = |f: &dyn Fn(&EventRow) -> Option<&str>| -> Vec<String> {
-        sig.iter().filter_map(|e| f(e)).map(str::to_owned).collect::<BTreeSet<_>>().into_iter().collect()
+        sig.iter()
+            .filter_map(|e| f(e))
+            .map(str::to_owned)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     };
-    m.insert("first_failure".into(), ctx.t0.map(|e| format_millis(e.event_time)).into());
+    m.insert(
+        "first_failure".into(),
+        ctx.t0.map(|e| format_millis(e.event_time)).into(),
+    );
     m.insert("failures".into(), ctx.failures.len().into());
     m.insert("mfa_required_denials".into(), ctx.denials.len().into());
     m.insert("stale_mfa_denials".into(), ctx.stale_denials.len().into());
     m.insert("signal".into(), ctx.t0.map(|e| e.class.as_str()).into());
-    m.insert("last_failure".into(), sig.last().map(|e| format_millis(e.event_time)).into());
+    m.insert(
+        "last_failure".into(),
+        sig.last().map(|e| format_millis(e.event_time)).into(),
+    );
     m.insert("source_ips".into(), set(&|e| e.source_ip.as_deref()).into());
     m.insert("user_agents".into(), set(&|e| e.user_agent.as_deref()).into());
     m.insert("serials".into(), set(&|e| e.mfa_serial.as_deref()).into());
@@ -126,7 +162,13 @@ pub(crate) mod tests {
 
     /// A minimal event for rule tests: time in minutes.
     pub fn ev(min: i64, class: EventClass, user: Option<&str>, target: Option<&str>, serial: Option<&str>) -> EventRow {
-        let failure = matches!(class, EventClass::MfaFailure | EventClass::MfaRequiredDenied | EventClass::ExplicitDenyWithMfa | EventClass::LoginFailure);
+        let failure = matches!(
+            class,
+            EventClass::MfaFailure
+                | EventClass::MfaRequiredDenied
+                | EventClass::ExplicitDenyWithMfa
+                | EventClass::LoginFailure
+        );
         EventRow {
             event_time: min * 60_000,
             event_source: "iam.amazonaws.com".into(),

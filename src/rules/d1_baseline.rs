@@ -50,9 +50,18 @@ pub fn eval(ctx: &Ctx) -> Finding {
     let signals = ctx.signals();
     let last = signals.last().copied().unwrap_or(t0);
     let distinct = |f: &dyn Fn(&crate::parse::EventRow) -> Option<String>| -> Vec<String> {
-        signals.iter().filter_map(|e| f(e)).collect::<BTreeSet<_>>().into_iter().collect()
+        signals
+            .iter()
+            .filter_map(|e| f(e))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     };
-    let console = ctx.failures.iter().filter(|e| e.event_source == "signin.amazonaws.com").count();
+    let console = ctx
+        .failures
+        .iter()
+        .filter(|e| e.event_source == "signin.amazonaws.com")
+        .count();
     let what = match t0.class {
         crate::parse::EventClass::MfaFailure => "MFA failure",
         crate::parse::EventClass::MfaRequiredDenied => "MFA-required denial (no MFA failure in the window)",
@@ -66,13 +75,18 @@ pub fn eval(ctx: &Ctx) -> Finding {
         &META,
         Status::Confirmed,
         format!(
-            "First {what} at {} ({} {}); {} MFA failures and {} MFA-required denials up to {}.",
+            "First {what} at {} ({} {}); {} MFA failures and {} MFA-required denials up to {}, from {} with {}.",
             format_millis(t0.event_time),
             t0.event_name,
-            t0.error_message.as_deref().map(|m| format!("\"{}\"", m.trim())).unwrap_or_default(),
+            t0.error_message
+                .as_deref()
+                .map(|m| format!("\"{}\"", m.trim()))
+                .unwrap_or_default(),
             ctx.failures.len(),
             ctx.denials.len(),
-            format_millis(last.event_time)
+            format_millis(last.event_time),
+            short_list(&distinct(&|e| e.source_ip.clone()), "IP"),
+            short_list(&distinct(&|e| e.user_agent.clone()), "user agent"),
         ),
     )
     .with_evidence(ev)
@@ -85,6 +99,15 @@ pub fn eval(ctx: &Ctx) -> Finding {
     .metric("source_ips", distinct(&|e| e.source_ip.clone()))
     .metric("user_agents", distinct(&|e| e.user_agent.clone()))
     .metric("serials", distinct(&|e| e.mfa_serial.clone()))
+}
+
+/// `a, b and 3 more IPs` style lists for summaries.
+fn short_list(items: &[String], what: &str) -> String {
+    match items.len() {
+        0 => format!("no {what}"),
+        1..=2 => format!("{what}(s) {}", items.join(", ")),
+        n => format!("{what}s {}, {} and {} more", items[0], items[1], n - 2),
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,11 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn eval(ctx: &Ctx) -> Finding {
     let Some(t0) = ctx.t0 else {
-        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1): nothing to correlate a device removal with.");
+        return Finding::new(
+            &META,
+            Status::NotEvaluable,
+            "No failure baseline (D1): nothing to correlate a device removal with.",
+        );
     };
     let mine = ctx.devices.serials_of(ctx.user);
     let removals: Vec<&EventRow> = ctx
@@ -49,7 +53,10 @@ pub fn eval(ctx: &Ctx) -> Finding {
             matches!(e.class, EventClass::DeviceDeactivated | EventClass::DeviceDeleted)
                 && e.succeeded()
                 && e.event_time <= t0.event_time
-                && (e.target_user.as_deref().is_some_and(|u| super::context::same_user(u, ctx.user))
+                && (e
+                    .target_user
+                    .as_deref()
+                    .is_some_and(|u| super::context::same_user(u, ctx.user))
                     || e.mfa_serial.as_deref().is_some_and(|s| mine.contains(&s)))
         })
         .collect();
@@ -74,7 +81,9 @@ pub fn eval(ctx: &Ctx) -> Finding {
             && e.succeeded()
             && e.event_time > first_removal.event_time
             && e.event_time <= t0.event_time
-            && e.target_user.as_deref().is_some_and(|u| super::context::same_user(u, ctx.user))
+            && e.target_user
+                .as_deref()
+                .is_some_and(|u| super::context::same_user(u, ctx.user))
     });
     let after: Vec<&EventRow> = ctx
         .signals()
@@ -90,7 +99,9 @@ pub fn eval(ctx: &Ctx) -> Finding {
                 Some("failure while no other device of the user is active")
             }
             (EventClass::MfaRequiredDenied, _) if re_enabled.is_none() => Some("MFA-required denial after the removal"),
-            (EventClass::LoginSuccessNoMfa, _) if re_enabled.is_none() => Some("console sign-in without MFA after the removal"),
+            (EventClass::LoginSuccessNoMfa, _) if re_enabled.is_none() => {
+                Some("console sign-in without MFA after the removal")
+            }
             _ => None,
         };
         if let Some(w) = why {
@@ -103,12 +114,20 @@ pub fn eval(ctx: &Ctx) -> Finding {
         .collect();
     let mut ev: Vec<Evidence> = removals
         .iter()
-        .map(|e| Evidence::of(e, format!("{} of {}", e.event_name, e.mfa_serial.as_deref().unwrap_or("a device"))))
+        .map(|e| {
+            Evidence::of(
+                e,
+                format!("{} of {}", e.event_name, e.mfa_serial.as_deref().unwrap_or("a device")),
+            )
+        })
         .collect();
     let requirement = ctx.policies.requirements_for(ctx.user);
     let base = Finding::new(&META, Status::Inconclusive, "")
         .metric("removals", removals.len())
-        .metric("removed_serials", removed.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .metric(
+            "removed_serials",
+            removed.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
         .metric("state_at_t0", state_at_t0)
         .metric("linked_signals", linked.len())
         .metric("re_enabled_before_t0", re_enabled.map(|e| format_millis(e.event_time)));
@@ -146,11 +165,19 @@ pub fn eval(ctx: &Ctx) -> Finding {
         String::new()
     };
     Finding {
-        status: if still_active { Status::Inconclusive } else { Status::Confirmed },
+        status: if still_active {
+            Status::Inconclusive
+        } else {
+            Status::Confirmed
+        },
         summary: format!(
             "{} {} {} at {} ({} before T0); then {} linked failure signal(s), first at {}: {}.{}",
             first_removal.user_name.as_deref().unwrap_or("someone"),
-            if first_removal.class == EventClass::DeviceDeleted { "deleted" } else { "deactivated" },
+            if first_removal.class == EventClass::DeviceDeleted {
+                "deleted"
+            } else {
+                "deactivated"
+            },
             removed.join(", "),
             format_millis(first_removal.event_time),
             crate::time::format_duration(t0.event_time - first_removal.event_time),
@@ -172,7 +199,7 @@ mod tests {
 
     const S: &str = "arn:aws:iam::1:mfa/alice";
 
-    fn run(events: &mut Vec<EventRow>) -> Finding {
+    fn run(events: &mut [EventRow]) -> Finding {
         events.sort_by_key(|e| e.event_time);
         eval(&Ctx::new(events, "alice", 0, 1_000 * 60_000, false))
     }
@@ -211,7 +238,13 @@ mod tests {
         assert_eq!(run(&mut none).status, Status::NotEvaluable);
         // Another user's device removed: not alice's.
         let mut other = vec![
-            ev(10, DeviceDeactivated, Some("ops"), Some("bob"), Some("arn:aws:iam::1:mfa/bob")),
+            ev(
+                10,
+                DeviceDeactivated,
+                Some("ops"),
+                Some("bob"),
+                Some("arn:aws:iam::1:mfa/bob"),
+            ),
             ev(30, MfaRequiredDenied, Some("alice"), None, None),
         ];
         assert_eq!(run(&mut other).status, Status::RuledOut);

@@ -50,11 +50,17 @@ pub fn eval(ctx: &Ctx) -> Finding {
             (*s, st, e)
         })
         .collect();
-    let state_list: Vec<String> = states.iter().map(|(s, st, _)| format!("{s}: {}", st.as_str())).collect();
+    let state_list: Vec<String> = states
+        .iter()
+        .map(|(s, st, _)| format!("{s}: {}", st.as_str()))
+        .collect();
     let requirement = ctx.policies.requirements_for(ctx.user);
     let base = Finding::new(&META, Status::Inconclusive, "")
         .metric("serials_at_t0", state_list.clone())
-        .metric("requirements", requirement.iter().map(|r| r.via.clone()).collect::<Vec<_>>())
+        .metric(
+            "requirements",
+            requirement.iter().map(|r| r.via.clone()).collect::<Vec<_>>(),
+        )
         .metric("mfa_required_denials", ctx.denials.len());
 
     if let Some((s, _, e)) = states.iter().find(|(_, st, _)| *st == DevState::Active) {
@@ -82,16 +88,20 @@ pub fn eval(ctx: &Ctx) -> Finding {
                 ev.push(Evidence::of(e, format!("{s} {} before T0", st.as_str())));
             }
         }
-        reason = Some(format!("every device of the user is removed at T0 ({})", state_list.join(", ")));
+        reason = Some(format!(
+            "every device of the user is removed at T0 ({})",
+            state_list.join(", ")
+        ));
     }
-    let no_mfa_login = ctx
-        .mine(&[EventClass::LoginSuccessNoMfa])
-        .into_iter()
-        .find(|e| ctx.devices.active_of(ctx.user, e.event_time).is_empty() && e.identity_type.as_deref() == Some("IAMUser"));
+    let no_mfa_login = ctx.mine(&[EventClass::LoginSuccessNoMfa]).into_iter().find(|e| {
+        ctx.devices.active_of(ctx.user, e.event_time).is_empty() && e.identity_type.as_deref() == Some("IAMUser")
+    });
     let created = ctx.win.iter().copied().find(|e| {
         e.class == EventClass::UserCreated
             && e.succeeded()
-            && e.target_user.as_deref().is_some_and(|u| super::context::same_user(u, ctx.user))
+            && e.target_user
+                .as_deref()
+                .is_some_and(|u| super::context::same_user(u, ctx.user))
             && e.event_time <= t
     });
     let enabled_since_creation = created.is_some_and(|c| {
@@ -100,25 +110,40 @@ pub fn eval(ctx: &Ctx) -> Finding {
                 && e.succeeded()
                 && e.event_time >= c.event_time
                 && e.event_time <= t
-                && e.target_user.as_deref().is_some_and(|u| super::context::same_user(u, ctx.user))
+                && e.target_user
+                    .as_deref()
+                    .is_some_and(|u| super::context::same_user(u, ctx.user))
         })
     });
     if reason.is_none()
         && let Some(c) = created.filter(|_| !enabled_since_creation)
     {
-        ev.push(Evidence::of(c, "user created in the data read; no device enabled since"));
-        reason = Some(format!("the user was created at {} and never enabled a device", format_millis(c.event_time)));
+        ev.push(Evidence::of(
+            c,
+            "user created in the data read; no device enabled since",
+        ));
+        reason = Some(format!(
+            "the user was created at {} and never enabled a device",
+            format_millis(c.event_time)
+        ));
     }
     if reason.is_none()
         && let Some(l) = no_mfa_login
     {
-        ev.push(Evidence::of(l, "console sign-in succeeded without MFA while no device is active"));
-        reason = Some(format!("a console sign-in without MFA succeeded at {}", format_millis(l.event_time)));
+        ev.push(Evidence::of(
+            l,
+            "console sign-in succeeded without MFA while no device is active",
+        ));
+        reason = Some(format!(
+            "a console sign-in without MFA succeeded at {}",
+            format_millis(l.event_time)
+        ));
     }
-    let stale_serial = ctx
-        .failures
-        .iter()
-        .find(|e| e.mfa_serial.as_deref().is_some_and(|s| ctx.devices.state_at(s, t).0 == DevState::Unknown));
+    let stale_serial = ctx.failures.iter().find(|e| {
+        e.mfa_serial
+            .as_deref()
+            .is_some_and(|s| ctx.devices.state_at(s, t).0 == DevState::Unknown)
+    });
 
     let Some(reason) = reason else {
         let why = match stale_serial {
@@ -126,9 +151,14 @@ pub fn eval(ctx: &Ctx) -> Finding {
                 "failures name {} whose state the data cannot establish (a client with a stale or unknown serial shows misconfiguration, not a missing device)",
                 e.mfa_serial.as_deref().unwrap_or("?")
             ),
-            None => "the data read shows no device lifecycle, no no-MFA sign-in and no user creation for the user".into(),
+            None => {
+                "the data read shows no device lifecycle, no no-MFA sign-in and no user creation for the user".into()
+            }
         };
-        return Finding { summary: format!("Device state at T0 unknown: {why}."), ..base };
+        return Finding {
+            summary: format!("Device state at T0 unknown: {why}."),
+            ..base
+        };
     };
 
     // Who requires MFA.
@@ -136,8 +166,14 @@ pub fn eval(ctx: &Ctx) -> Finding {
         ev.push(Evidence::of(r.event, format!("MFA requirement: {}", r.via)));
         Some(format!("{} requires MFA", r.via))
     } else if let Some(d) = ctx.denials.first() {
-        ev.push(Evidence::of(d, "MFA-required denial: an explicit deny for a caller without MFA"));
-        Some(format!("{} MFA-required denial(s) show a policy requires MFA", ctx.denials.len()))
+        ev.push(Evidence::of(
+            d,
+            "MFA-required denial: an explicit deny for a caller without MFA",
+        ));
+        Some(format!(
+            "{} MFA-required denial(s) show a policy requires MFA",
+            ctx.denials.len()
+        ))
     } else {
         None
     };
@@ -149,7 +185,9 @@ pub fn eval(ctx: &Ctx) -> Finding {
             ..base
         },
         None => Finding {
-            summary: format!("No active MFA device at T0 ({reason}), but no MFA requirement reaching the user is visible in the data."),
+            summary: format!(
+                "No active MFA device at T0 ({reason}), but no MFA requirement reaching the user is visible in the data."
+            ),
             evidence: ev,
             ..base
         },
@@ -165,7 +203,13 @@ mod tests {
     fn run(mut events: Vec<EventRow>, user: &str) -> Finding {
         events.sort_by_key(|e| e.event_time);
         let leaked: &'static [EventRow] = Box::leak(events.into_boxed_slice());
-        eval(&Ctx::new(leaked, Box::leak(user.to_string().into_boxed_str()), 0, 1_000 * 60_000, false))
+        eval(&Ctx::new(
+            leaked,
+            Box::leak(user.to_string().into_boxed_str()),
+            0,
+            1_000 * 60_000,
+            false,
+        ))
     }
 
     #[test]
@@ -192,7 +236,10 @@ mod tests {
             "henry",
         );
         assert_eq!(f.status, Status::RuledOut);
-        let f = run(vec![ev(5, MfaFailure, Some("erin"), None, Some("arn:aws:iam::1:mfa/erin"))], "erin");
+        let f = run(
+            vec![ev(5, MfaFailure, Some("erin"), None, Some("arn:aws:iam::1:mfa/erin"))],
+            "erin",
+        );
         assert_eq!(f.status, Status::Inconclusive);
         assert!(f.summary.contains("stale or unknown serial"));
     }
@@ -201,7 +248,10 @@ mod tests {
     fn removed_device_without_requirement_is_inconclusive() {
         let s = "arn:aws:iam::1:mfa/a";
         let f = run(
-            vec![ev(1, DeviceDeactivated, Some("ops"), Some("a"), Some(s)), ev(5, MfaFailure, Some("a"), None, Some(s))],
+            vec![
+                ev(1, DeviceDeactivated, Some("ops"), Some("a"), Some(s)),
+                ev(5, MfaFailure, Some("a"), None, Some(s)),
+            ],
             "a",
         );
         assert_eq!(f.status, Status::Inconclusive);

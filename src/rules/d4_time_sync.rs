@@ -43,19 +43,29 @@ pub fn eval(ctx: &Ctx) -> Finding {
     };
     let t = t0.event_time;
     let active = ctx.devices.active_of(ctx.user, t);
-    let base = Finding::new(&META, Status::Inconclusive, "")
-        .metric("active_devices_at_t0", active.iter().map(|(s, _)| s.to_string()).collect::<Vec<_>>());
+    let base = Finding::new(&META, Status::Inconclusive, "").metric(
+        "active_devices_at_t0",
+        active.iter().map(|(s, _)| s.to_string()).collect::<Vec<_>>(),
+    );
     // Failures naming a serial that is not active at T0 point elsewhere (D2/D3).
     let named_elsewhere: Vec<&EventRow> = ctx
         .failures
         .iter()
         .copied()
-        .filter(|e| e.mfa_serial.as_deref().is_some_and(|s| ctx.devices.state_at(s, t).0 != DevState::Active))
+        .filter(|e| {
+            e.mfa_serial
+                .as_deref()
+                .is_some_and(|s| ctx.devices.state_at(s, t).0 != DevState::Active)
+        })
         .collect();
     if active.is_empty() {
         return Finding {
             status: Status::RuledOut,
-            summary: format!("No device of {} is active at T0 {}: not a sync problem of a working device.", ctx.user, format_millis(t)),
+            summary: format!(
+                "No device of {} is active at T0 {}: not a sync problem of a working device.",
+                ctx.user,
+                format_millis(t)
+            ),
             ..base
         };
     }
@@ -72,7 +82,9 @@ pub fn eval(ctx: &Ctx) -> Finding {
             best = Some((s, *shown, on_it));
         }
     }
-    let Some((serial, shown, on_it)) = best else { return base };
+    let Some((serial, shown, on_it)) = best else {
+        return base;
+    };
     if on_it.is_empty() && !named_elsewhere.is_empty() {
         let e = named_elsewhere[0];
         return Finding {
@@ -80,16 +92,22 @@ pub fn eval(ctx: &Ctx) -> Finding {
             summary: format!(
                 "The failures name {}, which is {} at T0, not the active device {serial}.",
                 e.mfa_serial.as_deref().unwrap_or("?"),
-                ctx.devices.state_at(e.mfa_serial.as_deref().unwrap_or(""), t).0.as_str()
+                ctx.devices
+                    .state_at(e.mfa_serial.as_deref().unwrap_or(""), t)
+                    .0
+                    .as_str()
             ),
             evidence: vec![Evidence::of(e, "failure naming a device that is not active")],
             ..base
         };
     }
     let mut signs: Vec<(&EventRow, &str)> = Vec::new();
-    if let Some(r) = ctx.win.iter().copied().find(|e| {
-        e.class == EventClass::DeviceResynced && e.succeeded() && e.mfa_serial.as_deref() == Some(serial)
-    }) {
+    if let Some(r) = ctx
+        .win
+        .iter()
+        .copied()
+        .find(|e| e.class == EventClass::DeviceResynced && e.succeeded() && e.mfa_serial.as_deref() == Some(serial))
+    {
         signs.push((r, "ResyncMFADevice of the device"));
     }
     if let (Some(first), Some(last)) = (on_it.first(), on_it.last()) {
@@ -102,23 +120,31 @@ pub fn eval(ctx: &Ctx) -> Finding {
             signs.push((u, "success with the same device between failures"));
         }
     }
-    if let Some(e) = on_it
-        .iter()
-        .copied()
-        .find(|e| e.error_message.as_deref().is_some_and(|m| m.contains("invalid MFA one time pass code")))
-    {
+    if let Some(e) = on_it.iter().copied().find(|e| {
+        e.error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("invalid MFA one time pass code"))
+    }) {
         signs.push((e, "STS: invalid MFA one time pass code (right device, wrong code)"));
     }
     let mut ev = Vec::new();
     if let Some(s) = shown {
         ev.push(Evidence::of(s, format!("shows {serial} active")));
     }
-    ev.extend(on_it.iter().take(3).map(|e| Evidence::of(e, format!("failure on {serial}"))));
+    ev.extend(
+        on_it
+            .iter()
+            .take(3)
+            .map(|e| Evidence::of(e, format!("failure on {serial}"))),
+    );
     ev.extend(signs.iter().map(|(e, w)| Evidence::of(e, *w)));
     let f = base
         .metric("device", serial)
         .metric("failures_on_device", on_it.len())
-        .metric("drift_signs", signs.iter().map(|(_, w)| w.to_string()).collect::<Vec<_>>())
+        .metric(
+            "drift_signs",
+            signs.iter().map(|(_, w)| w.to_string()).collect::<Vec<_>>(),
+        )
         .metric("scope", ctx.scope.kind.as_str());
     if on_it.len() < MIN_FAILURES || signs.is_empty() {
         return Finding {

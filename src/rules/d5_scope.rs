@@ -92,7 +92,10 @@ fn failing_per_account(rows: &[(&str, &str)]) -> PolarsResult<BTreeMap<String, u
         rows.len(),
         vec![
             Column::new("account".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
-            Column::new("user".into(), rows.iter().map(|r| r.1.to_ascii_lowercase()).collect::<Vec<_>>()),
+            Column::new(
+                "user".into(),
+                rows.iter().map(|r| r.1.to_ascii_lowercase()).collect::<Vec<_>>(),
+            ),
         ],
     )?;
     let g = df.group_by(["account"])?.select(["user"]).n_unique()?;
@@ -115,16 +118,25 @@ pub fn compute_scope(win: &[&EventRow], user: &str, failures: &[&EventRow]) -> S
         to: 0,
         examples: Vec::new(),
     };
-    let (Some(first), Some(last)) = (failures.first(), failures.last()) else { return s };
+    let (Some(first), Some(last)) = (failures.first(), failures.last()) else {
+        return s;
+    };
     s.from = first.event_time - SCOPE_MARGIN;
     s.to = last.event_time + SCOPE_MARGIN;
-    let near: Vec<&EventRow> = win.iter().copied().filter(|e| e.event_time >= s.from && e.event_time <= s.to).collect();
+    let near: Vec<&EventRow> = win
+        .iter()
+        .copied()
+        .filter(|e| e.event_time >= s.from && e.event_time <= s.to)
+        .collect();
     let mut rows: Vec<(&str, &str)> = Vec::new();
     let mut seen = BTreeSet::new();
     for e in near.iter().filter(|e| e.class == EventClass::MfaFailure) {
         if let (Some(a), Some(u)) = (e.account(), user_of(e)) {
             rows.push((a, u));
-            s.failing.entry(a.to_string()).or_default().insert(u.to_ascii_lowercase());
+            s.failing
+                .entry(a.to_string())
+                .or_default()
+                .insert(u.to_ascii_lowercase());
             if !super::context::same_user(u, user) && seen.insert(u.to_ascii_lowercase()) {
                 s.examples.push((*e).clone());
             }
@@ -138,7 +150,10 @@ pub fn compute_scope(win: &[&EventRow], user: &str, failures: &[&EventRow]) -> S
         )
     }) {
         if let (Some(a), Some(u)) = (e.account(), user_of(e)) {
-            attempted.entry(a.to_string()).or_default().insert(u.to_ascii_lowercase());
+            attempted
+                .entry(a.to_string())
+                .or_default()
+                .insert(u.to_ascii_lowercase());
         }
     }
     s.attempted = attempted.into_iter().map(|(a, u)| (a, u.len())).collect();
@@ -152,12 +167,25 @@ pub fn compute_scope(win: &[&EventRow], user: &str, failures: &[&EventRow]) -> S
         .collect();
     let per_account = failing_per_account(&rows).unwrap_or_default();
     let total: usize = failing_all.len();
-    let in_acct = s.user_account.as_deref().and_then(|a| per_account.get(a)).copied().unwrap_or(1);
-    let attempted_acct = s.user_account.as_deref().and_then(|a| s.attempted.get(a)).copied().unwrap_or(in_acct).max(1);
+    let in_acct = s
+        .user_account
+        .as_deref()
+        .and_then(|a| per_account.get(a))
+        .copied()
+        .unwrap_or(1);
+    let attempted_acct = s
+        .user_account
+        .as_deref()
+        .and_then(|a| s.attempted.get(a))
+        .copied()
+        .unwrap_or(in_acct)
+        .max(1);
     let accounts_failing = per_account.values().filter(|n| **n > 0).count();
     s.kind = if accounts_failing >= 2 && total >= MIN_MULTI_USERS {
         ScopeKind::MultiAccount
-    } else if in_acct >= 2 && (in_acct >= MIN_ACCOUNT_USERS || in_acct as f64 / attempted_acct as f64 >= MIN_ACCOUNT_SHARE) {
+    } else if in_acct >= 2
+        && (in_acct >= MIN_ACCOUNT_USERS || in_acct as f64 / attempted_acct as f64 >= MIN_ACCOUNT_SHARE)
+    {
         ScopeKind::Account
     } else {
         ScopeKind::User
@@ -176,14 +204,36 @@ pub fn eval(ctx: &Ctx) -> Finding {
         .metric("failing_users", total.len())
         .metric(
             "failing_users_per_account",
-            s.failing.iter().map(|(a, u)| (a.clone(), serde_json::Value::from(u.iter().cloned().collect::<Vec<_>>()))).collect::<serde_json::Map<_, _>>(),
+            s.failing
+                .iter()
+                .map(|(a, u)| {
+                    (
+                        a.clone(),
+                        serde_json::Value::from(u.iter().cloned().collect::<Vec<_>>()),
+                    )
+                })
+                .collect::<serde_json::Map<_, _>>(),
         )
-        .metric("users_attempting_per_account", s.attempted.iter().map(|(a, n)| (a.clone(), serde_json::Value::from(*n))).collect::<serde_json::Map<_, _>>())
-        .metric("users_with_only_mfa_required_denials", s.denied_only.iter().cloned().collect::<Vec<_>>())
+        .metric(
+            "users_attempting_per_account",
+            s.attempted
+                .iter()
+                .map(|(a, n)| (a.clone(), serde_json::Value::from(*n)))
+                .collect::<serde_json::Map<_, _>>(),
+        )
+        .metric(
+            "users_with_only_mfa_required_denials",
+            s.denied_only.iter().cloned().collect::<Vec<_>>(),
+        )
         .metric("compared_from", format_millis(s.from))
         .metric("compared_to", format_millis(s.to));
     let ev: Vec<Evidence> = std::iter::once(Evidence::of(t0, "the user's first failure"))
-        .chain(s.examples.iter().take(8).map(|e| Evidence::of(e, "another user failing MFA in the same period")))
+        .chain(
+            s.examples
+                .iter()
+                .take(8)
+                .map(|e| Evidence::of(e, "another user failing MFA in the same period")),
+        )
         .collect();
     match s.kind {
         ScopeKind::None => Finding {
@@ -209,7 +259,10 @@ pub fn eval(ctx: &Ctx) -> Finding {
             status: Status::Confirmed,
             summary: format!(
                 "{} users fail MFA in account {} in the same period: an account-wide pattern (an account policy change or the MFA service).",
-                s.user_account.as_deref().and_then(|a| s.failing.get(a)).map_or(0, BTreeSet::len),
+                s.user_account
+                    .as_deref()
+                    .and_then(|a| s.failing.get(a))
+                    .map_or(0, BTreeSet::len),
                 s.user_account.as_deref().unwrap_or("?")
             ),
             evidence: ev,
@@ -249,16 +302,34 @@ mod tests {
     #[test]
     fn user_account_multi() {
         let f = run(vec![failing(100, "u1", "A")]);
-        assert_eq!((f.status, f.metrics["scope"].as_str()), (Status::RuledOut, Some("user")));
-        let f = run(vec![failing(100, "u1", "A"), failing(110, "u2", "A"), failing(120, "u3", "A")]);
-        assert_eq!((f.status, f.metrics["scope"].as_str()), (Status::Confirmed, Some("account")));
-        let f = run(vec![failing(100, "u1", "A"), failing(110, "u2", "B"), failing(120, "u3", "C")]);
+        assert_eq!(
+            (f.status, f.metrics["scope"].as_str()),
+            (Status::RuledOut, Some("user"))
+        );
+        let f = run(vec![
+            failing(100, "u1", "A"),
+            failing(110, "u2", "A"),
+            failing(120, "u3", "A"),
+        ]);
+        assert_eq!(
+            (f.status, f.metrics["scope"].as_str()),
+            (Status::Confirmed, Some("account"))
+        );
+        let f = run(vec![
+            failing(100, "u1", "A"),
+            failing(110, "u2", "B"),
+            failing(120, "u3", "C"),
+        ]);
         assert_eq!(f.metrics["scope"].as_str(), Some("multi_account"));
         // Two users of two attempting: 100 % of the account.
         let f = run(vec![failing(100, "u1", "A"), failing(110, "u2", "A")]);
         assert_eq!(f.metrics["scope"].as_str(), Some("account"));
         // Hours apart: not the same incident; hidden user names are not users.
-        let f = run(vec![failing(100, "u1", "A"), failing(900, "u2", "A"), failing(105, HIDDEN, "A")]);
+        let f = run(vec![
+            failing(100, "u1", "A"),
+            failing(900, "u2", "A"),
+            failing(105, HIDDEN, "A"),
+        ]);
         assert_eq!(f.metrics["scope"].as_str(), Some("user"));
     }
 }

@@ -73,7 +73,9 @@ pub fn eval(ctx: &Ctx) -> Finding {
     let base = Finding::new(&META, Status::RuledOut, "").metric("mfa_additions", all_adding);
     // Reaching the user for sure first, then by timing only.
     let known = adding.iter().find(|c| c.reach.reaches(ctx.user) == Some(true));
-    let by_time = adding.iter().find(|c| c.reach.reaches(ctx.user).is_none() && c.event.event_time < t0.event_time);
+    let by_time = adding
+        .iter()
+        .find(|c| c.reach.reaches(ctx.user).is_none() && c.event.event_time < t0.event_time);
     let (change, how) = match (known, by_time) {
         (Some(c), _) => (c, "reaches the user".to_string()),
         (None, Some(c)) => (
@@ -93,10 +95,17 @@ pub fn eval(ctx: &Ctx) -> Finding {
         }
     };
     let active_then = !ctx.devices.active_of(ctx.user, change.event.event_time).is_empty();
-    let mut ev = vec![Evidence::of(change.event, format!("{} adds an MFA requirement", change.what))];
+    let mut ev = vec![Evidence::of(
+        change.event,
+        format!("{} adds an MFA requirement", change.what),
+    )];
     ev.push(Evidence::of(t0, "first failure signal after it (T0)"));
     let statement = change.requirements.first().map(|(s, _)| s.clone()).unwrap_or_default();
-    let pitfalls: Vec<String> = change.pitfalls.iter().map(|p| format!("{}: {}", p.kind.id(), p.message)).collect();
+    let pitfalls: Vec<String> = change
+        .pitfalls
+        .iter()
+        .map(|p| format!("{}: {}", p.kind.id(), p.message))
+        .collect();
     Finding {
         status: Status::Confirmed,
         summary: format!(
@@ -104,11 +113,19 @@ pub fn eval(ctx: &Ctx) -> Finding {
             change.what,
             format_millis(change.event.event_time),
             format_duration(t0.event_time - change.event.event_time),
-            if change.event.event_name == "AddUserToGroup" { "put the user under a group policy that requires MFA" } else { "adds an MFA requirement" },
+            if change.event.event_name == "AddUserToGroup" {
+                "put the user under a group policy that requires MFA"
+            } else {
+                "adds an MFA requirement"
+            },
             how,
             ctx.user,
             if active_then { "an" } else { "no" },
-            if pitfalls.is_empty() { String::new() } else { format!(" Pitfalls: {}.", pitfalls.join("; ")) }
+            if pitfalls.is_empty() {
+                String::new()
+            } else {
+                format!(" Pitfalls: {}.", pitfalls.join("; "))
+            }
         ),
         evidence: ev,
         ..base
@@ -126,7 +143,8 @@ mod tests {
     use crate::rules::context::tests::ev;
 
     const MFA_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllExceptListedIfNoMFA","Effect":"Deny","NotAction":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:GetUser","iam:ListMFADevices","iam:ListVirtualMFADevices","iam:ResyncMFADevice","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
-    const PLAIN_DOC: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}"#;
+    const PLAIN_DOC: &str =
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}"#;
 
     fn policy(min: i64, name: &str, f: impl FnOnce(&mut EventRow)) -> EventRow {
         let mut e = ev(min, PolicyChange, Some("ops"), None, None);
@@ -195,11 +213,20 @@ mod tests {
                 e.policy_document = Some(MFA_DOC.into());
             })
         };
-        let f = run(vec![put(1, "carol"), ev(20, MfaFailure, Some("dave"), None, None)], "dave");
+        let f = run(
+            vec![put(1, "carol"), ev(20, MfaFailure, Some("dave"), None, None)],
+            "dave",
+        );
         assert_eq!(f.status, Status::RuledOut);
-        let f = run(vec![ev(20, MfaFailure, Some("dave"), None, None), put(30, "dave")], "dave");
+        let f = run(
+            vec![ev(20, MfaFailure, Some("dave"), None, None), put(30, "dave")],
+            "dave",
+        );
         assert_eq!(f.status, Status::RuledOut);
-        let f = run(vec![put(1, "dave"), ev(20, MfaFailure, Some("dave"), None, None)], "dave");
+        let f = run(
+            vec![put(1, "dave"), ev(20, MfaFailure, Some("dave"), None, None)],
+            "dave",
+        );
         assert_eq!(f.status, Status::Confirmed);
     }
 }

@@ -46,8 +46,14 @@ fn buckets(times: &[(Millis, bool)], width: Millis) -> PolarsResult<(usize, usiz
     let df = DataFrame::new(
         times.len(),
         vec![
-            Column::new("bucket".into(), times.iter().map(|(t, _)| t.div_euclid(width)).collect::<Vec<i64>>()),
-            Column::new("fail".into(), times.iter().map(|(_, f)| u32::from(*f)).collect::<Vec<u32>>()),
+            Column::new(
+                "bucket".into(),
+                times.iter().map(|(t, _)| t.div_euclid(width)).collect::<Vec<i64>>(),
+            ),
+            Column::new(
+                "fail".into(),
+                times.iter().map(|(_, f)| u32::from(*f)).collect::<Vec<u32>>(),
+            ),
             Column::new("n".into(), vec![1u32; times.len()]),
         ],
     )?;
@@ -71,7 +77,11 @@ pub fn eval(ctx: &Ctx) -> Finding {
     if ctx.t0.is_none() {
         return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1).");
     }
-    let fails = if ctx.failures.is_empty() { ctx.denials.clone() } else { ctx.failures.clone() };
+    let fails = if ctx.failures.is_empty() {
+        ctx.denials.clone()
+    } else {
+        ctx.failures.clone()
+    };
     // Intermittency is about one credential: when the failures name serials, only successes
     // with those serials count (a second device working does not make the first intermittent).
     let failing_serials: Vec<&str> = fails.iter().filter_map(|e| e.mfa_serial.as_deref()).collect();
@@ -80,19 +90,37 @@ pub fn eval(ctx: &Ctx) -> Finding {
         .into_iter()
         .filter(|e| failing_serials.is_empty() || e.mfa_serial.as_deref().is_none_or(|s| failing_serials.contains(&s)))
         .collect();
-    let mut attempts: Vec<(Millis, bool)> = fails.iter().map(|e| (e.event_time, true)).chain(succ.iter().map(|e| (e.event_time, false))).collect();
+    let mut attempts: Vec<(Millis, bool)> = fails
+        .iter()
+        .map(|e| (e.event_time, true))
+        .chain(succ.iter().map(|e| (e.event_time, false)))
+        .collect();
     attempts.sort();
     let (first, last) = (fails[0].event_time, fails[fails.len() - 1].event_time);
-    let between: Vec<_> = succ.iter().filter(|e| e.event_time > first && e.event_time < last).collect();
+    let between: Vec<_> = succ
+        .iter()
+        .filter(|e| e.event_time > first && e.event_time < last)
+        .collect();
     let after_first = succ.iter().filter(|e| e.event_time > first).count();
     let (b5, b5_fail, rate5) = buckets(&attempts, 5 * MINUTE).unwrap_or((0, 0, 0.0));
-    let last_hour: Vec<(Millis, bool)> = attempts.iter().copied().filter(|(t, _)| *t > ctx.until - HOUR).collect();
+    let last_hour: Vec<(Millis, bool)> = attempts
+        .iter()
+        .copied()
+        .filter(|(t, _)| *t > ctx.until - HOUR)
+        .collect();
     let (b1, b1_fail, rate1) = buckets(&last_hour, MINUTE).unwrap_or((0, 0, 0.0));
-    let gaps: Vec<f64> = fails.windows(2).map(|w| (w[1].event_time - w[0].event_time) as f64 / 1000.0).collect();
+    let gaps: Vec<f64> = fails
+        .windows(2)
+        .map(|w| (w[1].event_time - w[0].event_time) as f64 / 1000.0)
+        .collect();
     let cv = if gaps.len() >= 2 {
         let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
         let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
-        if mean > 0.0 { (var.sqrt() / mean * 100.0).round() / 100.0 } else { 0.0 }
+        if mean > 0.0 {
+            (var.sqrt() / mean * 100.0).round() / 100.0
+        } else {
+            0.0
+        }
     } else {
         0.0
     };
@@ -107,9 +135,18 @@ pub fn eval(ctx: &Ctx) -> Finding {
     } else {
         "recovered"
     };
-    let kind = if ctx.failures.is_empty() { "MFA-required denials" } else { "MFA failures" };
+    let kind = if ctx.failures.is_empty() {
+        "MFA-required denials"
+    } else {
+        "MFA failures"
+    };
     let mut ev = vec![Evidence::of(fails[0], format!("first of {} {kind}", fails.len()))];
-    ev.extend(between.iter().take(3).map(|e| Evidence::of(e, "success between failures")));
+    ev.extend(
+        between
+            .iter()
+            .take(3)
+            .map(|e| Evidence::of(e, "success between failures")),
+    );
     if fails.len() > 1 {
         ev.push(Evidence::of(fails[fails.len() - 1], "last failure"));
     }
@@ -120,7 +157,14 @@ pub fn eval(ctx: &Ctx) -> Finding {
         .metric("successes_between_failures", between.len())
         .metric("buckets_5m_with_attempts", b5)
         .metric("buckets_5m_with_failures", b5_fail)
-        .metric("share_5m_buckets_failing", if b5 > 0 { ((b5_fail as f64 / b5 as f64) * 100.0).round() / 100.0 } else { 0.0 })
+        .metric(
+            "share_5m_buckets_failing",
+            if b5 > 0 {
+                ((b5_fail as f64 / b5 as f64) * 100.0).round() / 100.0
+            } else {
+                0.0
+            },
+        )
         .metric("max_failure_rate_5m", rate5)
         .metric("buckets_1m_last_hour_with_attempts", b1)
         .metric("buckets_1m_last_hour_with_failures", b1_fail)
@@ -140,13 +184,25 @@ pub fn eval(ctx: &Ctx) -> Finding {
         },
         "constant" => Finding {
             status: Status::RuledOut,
-            summary: format!("Constant: {} {kind} ({span}) and no success after the first: a standing cause, not timing.", fails.len()),
+            summary: format!(
+                "Constant: {} {kind} ({span}) and no success after the first: a standing cause, not timing.",
+                fails.len()
+            ),
             ..f
         },
-        "burst" => Finding { summary: format!("Burst: all {} {kind} within 15 minutes ({span}).", fails.len()), ..f },
-        "too_few" => Finding { summary: format!("Too few {kind} ({}) to see a pattern.", fails.len()), ..f },
+        "burst" => Finding {
+            summary: format!("Burst: all {} {kind} within 15 minutes ({span}).", fails.len()),
+            ..f
+        },
+        "too_few" => Finding {
+            summary: format!("Too few {kind} ({}) to see a pattern.", fails.len()),
+            ..f
+        },
         _ => Finding {
-            summary: format!("{} {kind} ({span}), then success only after the last one: recovered, not intermittent.", fails.len()),
+            summary: format!(
+                "{} {kind} ({span}), then success only after the last one: recovered, not intermittent.",
+                fails.len()
+            ),
             ..f
         },
     }
@@ -162,7 +218,15 @@ mod tests {
     fn pattern(spec: &[(i64, bool)]) -> (Status, String) {
         let mut events: Vec<EventRow> = spec
             .iter()
-            .map(|(m, fail)| ev(*m, if *fail { MfaFailure } else { MfaSuccess }, Some("carol"), None, Some("s")))
+            .map(|(m, fail)| {
+                ev(
+                    *m,
+                    if *fail { MfaFailure } else { MfaSuccess },
+                    Some("carol"),
+                    None,
+                    Some("s"),
+                )
+            })
             .collect();
         events.sort_by_key(|e| e.event_time);
         let leaked: &'static [EventRow] = Box::leak(events.into_boxed_slice());
@@ -172,11 +236,26 @@ mod tests {
 
     #[test]
     fn patterns() {
-        assert_eq!(pattern(&[(10, true), (30, false), (50, true), (70, true)]), (Status::Confirmed, "intermittent".into()));
-        assert_eq!(pattern(&[(10, true), (50, true), (70, true)]), (Status::RuledOut, "constant".into()));
-        assert_eq!(pattern(&[(10, true), (12, false), (14, true), (16, true)]), (Status::Inconclusive, "burst".into()));
-        assert_eq!(pattern(&[(10, true), (50, true)]), (Status::Inconclusive, "too_few".into()));
-        assert_eq!(pattern(&[(10, true), (50, true), (70, true), (90, false)]), (Status::Inconclusive, "recovered".into()));
+        assert_eq!(
+            pattern(&[(10, true), (30, false), (50, true), (70, true)]),
+            (Status::Confirmed, "intermittent".into())
+        );
+        assert_eq!(
+            pattern(&[(10, true), (50, true), (70, true)]),
+            (Status::RuledOut, "constant".into())
+        );
+        assert_eq!(
+            pattern(&[(10, true), (12, false), (14, true), (16, true)]),
+            (Status::Inconclusive, "burst".into())
+        );
+        assert_eq!(
+            pattern(&[(10, true), (50, true)]),
+            (Status::Inconclusive, "too_few".into())
+        );
+        assert_eq!(
+            pattern(&[(10, true), (50, true), (70, true), (90, false)]),
+            (Status::Inconclusive, "recovered".into())
+        );
     }
 
     #[test]

@@ -128,13 +128,34 @@ pub struct Rule {
 
 /// D1-D7 in runbook order; X runs around them (see `diagnose`).
 pub static REGISTRY: &[Rule] = &[
-    Rule { meta: d1_baseline::META, eval: d1_baseline::eval },
-    Rule { meta: d2_device_removed::META, eval: d2_device_removed::eval },
-    Rule { meta: d3_policy_no_device::META, eval: d3_policy_no_device::eval },
-    Rule { meta: d4_time_sync::META, eval: d4_time_sync::eval },
-    Rule { meta: d5_scope::META, eval: d5_scope::eval },
-    Rule { meta: d6_recent_mfa_policy::META, eval: d6_recent_mfa_policy::eval },
-    Rule { meta: d7_intermittency::META, eval: d7_intermittency::eval },
+    Rule {
+        meta: d1_baseline::META,
+        eval: d1_baseline::eval,
+    },
+    Rule {
+        meta: d2_device_removed::META,
+        eval: d2_device_removed::eval,
+    },
+    Rule {
+        meta: d3_policy_no_device::META,
+        eval: d3_policy_no_device::eval,
+    },
+    Rule {
+        meta: d4_time_sync::META,
+        eval: d4_time_sync::eval,
+    },
+    Rule {
+        meta: d5_scope::META,
+        eval: d5_scope::eval,
+    },
+    Rule {
+        meta: d6_recent_mfa_policy::META,
+        eval: d6_recent_mfa_policy::eval,
+    },
+    Rule {
+        meta: d7_intermittency::META,
+        eval: d7_intermittency::eval,
+    },
 ];
 
 /// Every rule's metadata, X last (for the README table and `--help`).
@@ -254,7 +275,11 @@ fn conclusion_text(user: &str, findings: &[Finding], causes: &[&str], extended: 
         .filter_map(|id| findings.iter().find(|f| f.rule == *id))
         .map(|f| format!("{} ({}): {}", f.rule, f.title, f.summary))
         .collect();
-    let ext = if extended { " (found after extending the window)" } else { "" };
+    let ext = if extended {
+        " (found after extending the window)"
+    } else {
+        ""
+    };
     format!("Most likely cause{ext}: {}", parts.join(" Also: "))
 }
 

@@ -98,7 +98,10 @@ fn parse_doc(e: &EventRow) -> Option<Policy> {
 }
 
 fn reqs(p: &Policy) -> Vec<(String, Requirement)> {
-    p.mfa_statements().into_iter().map(|(s, r)| (s.text.clone(), r)).collect()
+    p.mfa_statements()
+        .into_iter()
+        .map(|(s, r)| (s.text.clone(), r))
+        .collect()
 }
 
 impl<'a> PolicyBook<'a> {
@@ -107,14 +110,19 @@ impl<'a> PolicyBook<'a> {
         let mut book = PolicyBook::default();
         // Memberships and attachments are facts about the account, whenever seen in the
         // window: a group policy reaches users who join later, too.
-        for e in events.iter().filter(|e| e.class == EventClass::PolicyChange && e.succeeded()) {
+        for e in events
+            .iter()
+            .filter(|e| e.class == EventClass::PolicyChange && e.succeeded())
+        {
             book.apply(e);
         }
         let reaches: Vec<Option<Reach>> = book
             .changes
             .iter()
             .map(|c| match &c.target {
-                Some((true, g)) => Some(Reach::Partly { known: book.group_users(g) }),
+                Some((true, g)) => Some(Reach::Partly {
+                    known: book.group_users(g),
+                }),
                 Some((false, arn)) => Some(book.arn_reach(arn)),
                 None => None,
             })
@@ -153,7 +161,12 @@ impl<'a> PolicyBook<'a> {
             .filter(|(_, a)| a.contains(arn))
             .map(|(u, _)| u.clone())
             .collect();
-        let groups: Vec<&String> = self.group_attached.iter().filter(|(_, a)| a.contains(arn)).map(|(g, _)| g).collect();
+        let groups: Vec<&String> = self
+            .group_attached
+            .iter()
+            .filter(|(_, a)| a.contains(arn))
+            .map(|(g, _)| g)
+            .collect();
         for g in &groups {
             users.extend(self.group_users(g));
         }
@@ -179,7 +192,10 @@ impl<'a> PolicyBook<'a> {
     }
 
     fn apply(&mut self, e: &'a EventRow) {
-        let doc = || Doc { policy: parse_doc(e), event: e };
+        let doc = || Doc {
+            policy: parse_doc(e),
+            event: e,
+        };
         let user = e.target_user.as_deref().map(key);
         let group = e.group_name.as_deref().map(key);
         let name = e.policy_name.clone().unwrap_or_default();
@@ -202,7 +218,10 @@ impl<'a> PolicyBook<'a> {
             "PutUserPolicy" => {
                 let Some(u) = user else { return };
                 let d = doc();
-                let old = self.user_inline.get(&(u.clone(), name.clone())).and_then(Doc::requires_mfa);
+                let old = self
+                    .user_inline
+                    .get(&(u.clone(), name.clone()))
+                    .and_then(Doc::requires_mfa);
                 let c = change(
                     adds(d.requires_mfa(), old),
                     Reach::Users([u.clone()].into()),
@@ -215,10 +234,15 @@ impl<'a> PolicyBook<'a> {
             "PutGroupPolicy" => {
                 let Some(g) = group else { return };
                 let d = doc();
-                let old = self.group_inline.get(&(g.clone(), name.clone())).and_then(Doc::requires_mfa);
+                let old = self
+                    .group_inline
+                    .get(&(g.clone(), name.clone()))
+                    .and_then(Doc::requires_mfa);
                 let c = change(
                     adds(d.requires_mfa(), old),
-                    Reach::Partly { known: self.group_users(&g) },
+                    Reach::Partly {
+                        known: self.group_users(&g),
+                    },
                     format!("inline policy {name} put on group {g}"),
                     d.policy.as_ref(),
                 );
@@ -252,7 +276,11 @@ impl<'a> PolicyBook<'a> {
                 }
                 m.default = Some(vid.clone());
                 let created = e.event_name == "CreatePolicy";
-                let reach = if created { Reach::Users(BTreeSet::new()) } else { self.arn_reach(&arn) };
+                let reach = if created {
+                    Reach::Users(BTreeSet::new())
+                } else {
+                    self.arn_reach(&arn)
+                };
                 change(
                     !created && adds(new, old),
                     reach,
@@ -276,7 +304,9 @@ impl<'a> PolicyBook<'a> {
                 )
             }
             "AttachUserPolicy" => {
-                let (Some(u), Some(arn)) = (user, e.policy_arn.clone()) else { return };
+                let (Some(u), Some(arn)) = (user, e.policy_arn.clone()) else {
+                    return;
+                };
                 self.user_attached.entry(u.clone()).or_default().insert(arn.clone());
                 let d = self.default_doc(&arn).cloned();
                 change(
@@ -287,12 +317,16 @@ impl<'a> PolicyBook<'a> {
                 )
             }
             "AttachGroupPolicy" => {
-                let (Some(g), Some(arn)) = (group, e.policy_arn.clone()) else { return };
+                let (Some(g), Some(arn)) = (group, e.policy_arn.clone()) else {
+                    return;
+                };
                 self.group_attached.entry(g.clone()).or_default().insert(arn.clone());
                 let d = self.default_doc(&arn).cloned();
                 change(
                     d.as_ref().and_then(Doc::requires_mfa) == Some(true),
-                    Reach::Partly { known: self.group_users(&g) },
+                    Reach::Partly {
+                        known: self.group_users(&g),
+                    },
                     format!("managed policy {arn} attached to group {g}"),
                     d.as_ref().and_then(|d| d.policy.as_ref()),
                 )
@@ -338,7 +372,12 @@ impl<'a> PolicyBook<'a> {
         let mut out = Vec::new();
         let mut push = |via: String, d: &Doc<'a>| {
             if let Some(p) = d.policy.as_ref().filter(|p| p.requires_mfa()) {
-                out.push(ReqSource { via, event: d.event, requirements: reqs(p), pitfalls: p.pitfalls() });
+                out.push(ReqSource {
+                    via,
+                    event: d.event,
+                    requirements: reqs(p),
+                    pitfalls: p.pitfalls(),
+                });
             }
         };
         for ((uu, n), d) in &self.user_inline {
@@ -351,7 +390,12 @@ impl<'a> PolicyBook<'a> {
                 push(format!("managed policy {arn} attached to user {user}"), d);
             }
         }
-        let groups: Vec<&String> = self.members.iter().filter(|(_, m)| m.contains(&u)).map(|(g, _)| g).collect();
+        let groups: Vec<&String> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.contains(&u))
+            .map(|(g, _)| g)
+            .collect();
         for g in groups {
             for (via, d) in self.group_requires(g) {
                 push(via, d);

@@ -38,7 +38,10 @@ pub fn finding(extended: bool, first: &[&str], causes: &[&str], opts: &DiagnoseO
     let base = Finding::new(&META, Status::RuledOut, "").metric("extended", extended);
     if !first.is_empty() {
         return Finding {
-            summary: format!("A cause was found within {}: no extension needed.", format_duration(opts.window)),
+            summary: format!(
+                "A cause was found within {}: no extension needed.",
+                format_duration(opts.window)
+            ),
             ..base
         };
     }
@@ -58,7 +61,11 @@ pub fn finding(extended: bool, first: &[&str], causes: &[&str], opts: &DiagnoseO
         summary: format!(
             "No cause correlates within {}{}. Check what CloudTrail cannot show: {}.",
             format_duration(opts.window),
-            if extended { format!(" nor {}", format_duration(opts.extend_to)) } else { String::new() },
+            if extended {
+                format!(" nor {}", format_duration(opts.extend_to))
+            } else {
+                String::new()
+            },
             OFFLINE_CHECKS.join("; ")
         ),
         ..base

@@ -134,7 +134,9 @@ mod tests {
     #[test]
     fn layouts() {
         let plain = "bucket/AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz";
-        let KeyKind::Log(k) = classify_key(plain) else { panic!("not a log: {plain}") };
+        let KeyKind::Log(k) = classify_key(plain) else {
+            panic!("not a log: {plain}")
+        };
         assert_eq!(k.org, None);
         assert_eq!(k.account.as_deref(), Some("111122223333"));
         assert_eq!(k.region.as_deref(), Some("us-east-2"));
@@ -164,17 +166,22 @@ mod tests {
     #[test]
     fn odd_names() {
         // AWS file name without the folders: pruned by the name's time.
-        let KeyKind::Log(k) = classify_key("111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json") else {
+        let KeyKind::Log(k) = classify_key("111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json")
+        else {
             panic!()
         };
         assert_eq!(k.day_start, None);
         assert!(k.key_time.is_some());
         // Layout folders with a renamed file: pruned by the day folder.
-        let KeyKind::Log(k) = classify_key("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/27/export-1.json.gz") else {
+        let KeyKind::Log(k) = classify_key("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/27/export-1.json.gz")
+        else {
             panic!()
         };
         assert_eq!(k.key_time, None);
-        assert_eq!(k.delivery_range().unwrap().1 - k.delivery_range().unwrap().0, 24 * HOUR - MINUTE);
+        assert_eq!(
+            k.delivery_range().unwrap().1 - k.delivery_range().unwrap().0,
+            24 * HOUR - MINUTE
+        );
         for other in [
             "logs/events.json",
             "AWSLogs/notanaccount/CloudTrail/us-east-1/2026/11/27/x.json.gz",

@@ -41,14 +41,7 @@ pub fn list(roots: &[PathBuf], window: &Window, stats: &mut RunStats) -> Result<
     Ok(out)
 }
 
-fn consider_file(
-    path: &Path,
-    size: u64,
-    named: bool,
-    window: &Window,
-    stats: &mut RunStats,
-    out: &mut Vec<ObjectRef>,
-) {
+fn consider_file(path: &Path, size: u64, named: bool, window: &Window, stats: &mut RunStats, out: &mut Vec<ObjectRef>) {
     let uri = path.to_string_lossy().into_owned();
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     if !named && !is_log_name(&name) {
@@ -184,14 +177,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path();
         let base = "AWSLogs/111122223333/CloudTrail/us-east-1";
-        touch(r, &format!("{base}/2026/11/26/111122223333_CloudTrail_us-east-1_20261126T2300Z_aaaaaaaaaaaaaaaa.json.gz"));
-        touch(r, &format!("{base}/2026/11/27/111122223333_CloudTrail_us-east-1_20261127T0000Z_aaaaaaaaaaaaaaaa.json.gz"));
-        touch(r, &format!("{base}/2026/11/27/111122223333_CloudTrail_us-east-1_20261127T1300Z_aaaaaaaaaaaaaaaa.json.gz"));
-        touch(r, &format!("{base}/2026/11/27/111122223333_CloudTrail_us-east-1_20261127T1500Z_aaaaaaaaaaaaaaaa.json.gz"));
-        touch(r, &format!("{base}/2026/11/25/111122223333_CloudTrail_us-east-1_20261125T1200Z_aaaaaaaaaaaaaaaa.json.gz"));
-        touch(r, &format!("{base}/2025/01/01/111122223333_CloudTrail_us-east-1_20250101T1200Z_aaaaaaaaaaaaaaaa.json.gz"));
-        touch(r, "AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/10/01/x.json.gz");
-        touch(r, "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/27/d.json.gz");
+        touch(
+            r,
+            &format!("{base}/2026/11/26/111122223333_CloudTrail_us-east-1_20261126T2300Z_aaaaaaaaaaaaaaaa.json.gz"),
+        );
+        touch(
+            r,
+            &format!("{base}/2026/11/27/111122223333_CloudTrail_us-east-1_20261127T0000Z_aaaaaaaaaaaaaaaa.json.gz"),
+        );
+        touch(
+            r,
+            &format!("{base}/2026/11/27/111122223333_CloudTrail_us-east-1_20261127T1300Z_aaaaaaaaaaaaaaaa.json.gz"),
+        );
+        touch(
+            r,
+            &format!("{base}/2026/11/27/111122223333_CloudTrail_us-east-1_20261127T1500Z_aaaaaaaaaaaaaaaa.json.gz"),
+        );
+        touch(
+            r,
+            &format!("{base}/2026/11/25/111122223333_CloudTrail_us-east-1_20261125T1200Z_aaaaaaaaaaaaaaaa.json.gz"),
+        );
+        touch(
+            r,
+            &format!("{base}/2025/01/01/111122223333_CloudTrail_us-east-1_20250101T1200Z_aaaaaaaaaaaaaaaa.json.gz"),
+        );
+        touch(
+            r,
+            "AWSLogs/o-abc/111122223333/CloudTrail/us-east-1/2026/10/01/x.json.gz",
+        );
+        touch(
+            r,
+            "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/27/d.json.gz",
+        );
         touch(r, "loose/export.json");
         touch(r, "loose/README.txt");
         let w = Window {
@@ -201,7 +218,10 @@ mod tests {
         };
         let mut stats = RunStats::default();
         let objs = list(&[r.to_path_buf()], &w, &mut stats).unwrap();
-        let names: Vec<_> = objs.iter().map(|o| o.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        let names: Vec<_> = objs
+            .iter()
+            .map(|o| o.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(
             names,
             vec![

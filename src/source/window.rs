@@ -44,7 +44,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::{HOUR, parse_time_arg, DayEnd};
+    use crate::time::{DayEnd, HOUR, parse_time_arg};
 
     fn t(s: &str) -> Millis {
         parse_time_arg(s, DayEnd::Start).unwrap()

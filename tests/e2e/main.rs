@@ -1,1 +1,8 @@
+//! End-to-end tests: the `mfatrail` binary on `testdata/` (one test binary,
+//! so one link step).
 
+mod bad_input;
+mod cli;
+mod real;
+mod scenarios;
+mod util;

@@ -1,0 +1,89 @@
+#![allow(clippy::disallowed_types)] // reading test inputs back, uncapped is fine
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// Runs the binary from the repository root.
+pub fn run(args: &[&str]) -> Out {
+    let o = Command::new(env!("CARGO_BIN_EXE_mfatrail"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run mfatrail");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            if p.is_dir() { stack.push(p) } else { out.push(p) }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The eventIDs of every record in the log files under `dir` (gzip or plain).
+pub fn event_ids(dir: &Path) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    for f in files(dir) {
+        let name = f.to_string_lossy();
+        if name.contains("CloudTrail-Digest") || !(name.ends_with(".json.gz") || name.ends_with(".json")) {
+            continue;
+        }
+        let raw = std::fs::read(&f).expect("read");
+        let text = if raw.starts_with(&[0x1f, 0x8b]) {
+            let mut s = String::new();
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_string(&mut s)
+                .expect("gunzip");
+            s
+        } else {
+            String::from_utf8(raw).expect("utf8")
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let recs = v.get("Records").cloned().unwrap_or(v);
+        for r in recs.as_array().into_iter().flatten() {
+            if let Some(id) = r.get("eventID").and_then(|x| x.as_str()) {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    ids
+}
+
+/// Replaces run-dependent numbers (elapsed time, throughput) so outputs compare.
+pub fn stable(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(i) = v.get_mut("inputs").and_then(|i| i.as_object_mut()) {
+        i.remove("elapsed_seconds");
+        i.remove("mb_per_second");
+    }
+    v
+}
