@@ -23,29 +23,44 @@ pub use classify::{EventClass, EventRow, Outcome};
 use classify::{Reject, classify};
 use scan::{Shape, detect_shape, for_each_record};
 
-/// Byte markers: a record without any of these cannot be kept.
+/// Byte markers: a record without any of these cannot be kept. Each is a
+/// substring of the name or text a kept class needs (ConsoleLogin, CheckMfa,
+/// serialNumber, MultiFactorAuthentication, GetSessionToken, *MFADevice,
+/// *UserPolicy, *GroupPolicy, *RolePolicy, CreatePolicy*, *PolicyVersion,
+/// AddUserToGroup, RemoveUserFromGroup, CreateUser, "explicit deny"), cut so
+/// that its first bytes are rare in CloudTrail JSON: the SIMD searcher then
+/// rarely stops on a false start ("ser" in every userName, "Cre" in every
+/// CreateDate would make it crawl).
 pub const MARKERS: &[&str] = &[
-    "ConsoleLogin",
-    "CheckMfa",
-    "serialNumber",
-    "MultiFactorAuthentication",
-    "GetSessionToken",
-    "MFADevice",
-    "UserPolicy",
-    "GroupPolicy",
-    "RolePolicy",
-    "CreatePolicy",
-    "PolicyVersion",
-    "UserToGroup",
-    "UserFromGroup",
-    "CreateUser",
-    "explicit deny",
-    "\\u",
+    "eLogin",
+    "kMfa",
+    "alNumber",
+    "iFactorAuth",
+    "tSessionT",
+    "FADevice",
+    "rPolicy",
+    "pPolicy",
+    "lePolicy",
+    "tePolicy",
+    "yVersion",
+    "rToGroup",
+    "rFromGroup",
+    "teUser",
+    "cit deny",
 ];
+
+/// Any `\u` escape could spell a marker: such records are always parsed.
+const ESCAPE: &[u8] = b"\\u";
 
 fn markers() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| AhoCorasick::new(MARKERS).expect("static patterns compile"))
+    // Leftmost-first: only then does aho-corasick use its SIMD (Teddy) searcher.
+    AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(MARKERS)
+            .expect("static patterns compile")
+    })
 }
 
 /// Options of the parse stage.
@@ -140,6 +155,11 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker, cols:
     w.hits.clear();
     if !opts.full_parse {
         w.hits.extend(markers().find_iter(json).map(|m| m.start()));
+        let before = w.hits.len();
+        w.hits.extend(memchr::memmem::find_iter(json, ESCAPE));
+        if w.hits.len() > before {
+            w.hits.sort_unstable();
+        }
     }
     let mut hits = std::mem::take(&mut w.hits);
     let mut scratch = std::mem::take(&mut w.scratch);
@@ -233,4 +253,58 @@ fn first_record_has_records_key(json: &[u8], w: &mut Worker) -> bool {
     let mut buf = json[s..e].to_vec();
     let buffers = w.buffers.get_or_insert_with(Default::default);
     record::parse_record(&mut buf, buffers).is_ok_and(|r| r.records_key.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::rows;
+
+    const A: &str = r#"{"eventTime":"2026-11-27T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"a","userIdentity":{"type":"IAMUser","userName":"alice"},"responseElements":{"ConsoleLogin":"Failure"},"additionalEventData":{"MFAUsed":"Yes"},"errorMessage":"Failed authentication"}"#;
+    const NOISE: &str = r#"{"eventTime":"2026-11-27T10:00:01Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","eventID":"n","userIdentity":{"type":"IAMUser","userName":"alice"},"requestParameters":{"filterSet":{"items":[{"name":"tag:x","valueSet":{}}]}}}"#;
+    const B: &str = r#"{"eventTime":"2026-11-27T10:00:02Z","eventSource":"iam.amazonaws.com","eventName":"DeactivateMFADevice","eventID":"b","userIdentity":{"type":"IAMUser","userName":"ops"},"requestParameters":{"userName":"alice","serialNumber":"arn:aws:iam::1:mfa/alice"}}"#;
+
+    fn kept(doc: &str, full: bool) -> (Vec<String>, RunStats) {
+        let opts = ParseOptions {
+            window: Window::open(0),
+            full_parse: full,
+            max_file_bytes: 1 << 20,
+        };
+        let (cols, stats) = parse_file(doc.as_bytes(), "t.json", &opts, &mut Worker::default());
+        let df = crate::frame::build(vec![cols]).unwrap();
+        (rows(&df).unwrap().into_iter().map(|r| r.event_id).collect(), stats)
+    }
+
+    #[test]
+    fn three_record_shapes_give_the_same_events() {
+        let shapes = [
+            format!(r#"{{"Records":[{A},{NOISE},{B}]}}"#),
+            format!("[\n{A},\n{NOISE},\n{B}\n]"),
+            format!("{A}\n{NOISE}\n{B}\n"),
+            // An odd wrapper: Records is not the first key.
+            format!(r#"{{"source":"export","Records":[{A},{NOISE},{B}]}}"#),
+        ];
+        for doc in &shapes {
+            for full in [false, true] {
+                let (ids, stats) = kept(doc, full);
+                assert_eq!(ids, ["a", "b"], "{doc}");
+                assert_eq!(stats.records, 3, "{doc}");
+                assert_eq!(stats.records_kept, 2);
+                assert_eq!(stats.records_malformed, 0);
+                assert!(stats.files_failed.is_empty(), "{:?}", stats.files_failed);
+            }
+        }
+        // The pre-filter skips the noise record (the first record is always parsed).
+        let (_, s) = kept(&format!(r#"{{"Records":[{A},{NOISE},{NOISE},{B}]}}"#), false);
+        assert_eq!((s.records, s.records_parsed), (4, 2));
+    }
+
+    #[test]
+    fn escaped_markers_are_still_found() {
+        // "ConsoleLogin" written with a \u escape: the \u marker forces a parse.
+        let esc = A.replace("\"ConsoleLogin\",\"eventID\"", "\"Console\\u004cogin\",\"eventID\"");
+        assert_ne!(esc, A);
+        let (ids, _) = kept(&format!(r#"{{"Records":[{NOISE},{esc}]}}"#), false);
+        assert_eq!(ids, ["a"]);
+    }
 }
