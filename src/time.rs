@@ -127,7 +127,9 @@ pub fn format_duration(ms: Millis) -> String {
     let s = ms.unsigned_abs() / 1000;
     let sign = if ms < 0 { "-" } else { "" };
     let (d, h, m, sec) = (s / 86_400, (s / 3600) % 24, (s / 60) % 60, s % 60);
-    let out = if d > 0 {
+    let out = if s % 3600 == 0 && s > 0 && s < 100 * 3600 {
+        format!("{}h", s / 3600)
+    } else if d > 0 {
         format!("{d}d {h}h")
     } else if h > 0 {
         format!("{h}h {m}m")
@@ -192,6 +194,8 @@ mod tests {
     fn human_durations() {
         assert_eq!(format_duration(2 * HOUR + 5 * MINUTE), "2h 5m");
         assert_eq!(format_duration(45_000), "45s");
+        assert_eq!(format_duration(48 * HOUR), "48h");
+        assert_eq!(format_duration(5 * 24 * HOUR + HOUR), "5d 1h");
         assert_eq!(format_duration(-90_000), "-1m 30s");
     }
 }

@@ -74,7 +74,12 @@ pub fn eval(ctx: &Ctx) -> Finding {
         .metric("removals", 0);
     }
     let first_removal = removals[0];
-    let removed: Vec<&str> = removals.iter().filter_map(|e| e.mfa_serial.as_deref()).collect();
+    let mut removed: Vec<&str> = Vec::new();
+    for s in removals.iter().filter_map(|e| e.mfa_serial.as_deref()) {
+        if !removed.contains(&s) {
+            removed.push(s);
+        }
+    }
     // A device (re-)enabled between the removal and T0 means the user has MFA again.
     let re_enabled = ctx.win.iter().copied().find(|e| {
         e.class == EventClass::DeviceEnabled

@@ -61,7 +61,18 @@ pub fn eval(ctx: &Ctx) -> Finding {
             "requirements",
             requirement.iter().map(|r| r.via.clone()).collect::<Vec<_>>(),
         )
-        .metric("mfa_required_denials", ctx.denials.len());
+        .metric("mfa_required_denials", ctx.denials.len())
+        .metric(
+            "policy_pitfalls",
+            requirement
+                .iter()
+                .flat_map(|r| {
+                    r.pitfalls
+                        .iter()
+                        .map(move |p| format!("{} ({}): {}", p.kind.id(), r.via, p.message))
+                })
+                .collect::<Vec<_>>(),
+        );
 
     if let Some((s, _, e)) = states.iter().find(|(_, st, _)| *st == DevState::Active) {
         let mut ev = Vec::new();

@@ -162,3 +162,24 @@ fn gen_is_deterministic_and_readable() {
     .json();
     assert_eq!(r["conclusion"]["causes"][0], "D4");
 }
+
+#[test]
+fn account_filter_restricts_the_analysis() {
+    let dir = "testdata/scenarios/device_deleted";
+    let all = run(&["diagnose", "-u", "alice", "-s", dir, "--format", "json", "-q"]);
+    assert_eq!(all.code, 0);
+    let other = run(&[
+        "diagnose",
+        "-u",
+        "alice",
+        "-s",
+        dir,
+        "--format",
+        "json",
+        "-q",
+        "--account",
+        "999999999999",
+    ]);
+    assert_eq!(other.code, 1, "no events of alice in another account");
+    assert_eq!(other.json()["baseline"]["failures"], 0);
+}
