@@ -71,11 +71,8 @@ pub struct TimelineArgs {
     /// End of the window: RFC 3339 or a date (end of day, UTC).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Write the report here instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -121,18 +118,12 @@ pub struct DiagnoseArgs {
     /// End of the analysis window (default: the user's latest MFA failure in the source).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// Length of the first pass (the runbook's "last 24 hours").
-    #[arg(long, default_value = "24h", value_name = "DURATION")]
-    pub window: String,
-    /// Length of the second pass when nothing correlates (the runbook's 48 hours).
-    #[arg(long, default_value = "48h", value_name = "DURATION")]
-    pub extend_to: String,
+    #[command(flatten)]
+    pub pass: PassArgs,
     #[command(flatten)]
     pub filter: FilterArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// Restrict the events analysed.
@@ -156,14 +147,31 @@ pub struct ScanArgs {
     /// End of the scan (RFC 3339 or date). Default: open.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    #[arg(long, default_value = "24h", value_name = "DURATION")]
-    pub window: String,
-    #[arg(long, default_value = "48h", value_name = "DURATION")]
-    pub extend_to: String,
+    #[command(flatten)]
+    pub pass: PassArgs,
     #[command(flatten)]
     pub filter: FilterArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// Report format and destination.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Write the report here instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The runbook's two look-backs.
+#[derive(Debug, Clone, Args)]
+pub struct PassArgs {
+    /// Length of the first pass (the runbook's "last 24 hours").
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub window: String,
+    /// Length of the second pass when nothing correlates (the runbook's 48 hours).
+    #[arg(long, default_value = "48h", value_name = "DURATION")]
+    pub extend_to: String,
 }

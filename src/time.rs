@@ -127,7 +127,7 @@ pub fn format_duration(ms: Millis) -> String {
     let s = ms.unsigned_abs() / 1000;
     let sign = if ms < 0 { "-" } else { "" };
     let (d, h, m, sec) = (s / 86_400, (s / 3600) % 24, (s / 60) % 60, s % 60);
-    let out = if s % 3600 == 0 && s > 0 && s < 100 * 3600 {
+    let out = if s.is_multiple_of(3600) && s > 0 && s < 100 * 3600 {
         format!("{}h", s / 3600)
     } else if d > 0 {
         format!("{d}d {h}h")

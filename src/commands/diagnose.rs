@@ -3,26 +3,18 @@
 use std::io::Write;
 
 use crate::cli::DiagnoseArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::Exit;
 use crate::frame;
 use crate::pipeline::load;
 use crate::report::Format;
 use crate::report::diagnosis::{to_json, write_text};
 use crate::rules::{DiagnoseOptions, diagnose};
-use crate::time::{DayEnd, parse_duration, parse_time_arg};
+use crate::time::{DayEnd, parse_time_arg};
 
 pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
-    let window = parse_duration(&a.window)?;
-    let extend_to = parse_duration(&a.extend_to)?;
-    if window <= 0 || extend_to < window {
-        return Err(Error::usage(
-            "--extend-to",
-            a.extend_to.clone(),
-            "must be at least --window",
-        ));
-    }
+    let (window, extend_to) = super::passes(&a.pass)?;
     // With --until the data needed is known; without it the latest failure must be found first.
     let since = until.map(|u| u - extend_to);
     let opts = super::load_options(&a.read, since, until)?;
@@ -37,7 +29,7 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
             extend_to,
         },
     );
-    super::with_output(&a.output, out, |w| match a.format {
+    super::with_output(&a.out.output, out, |w| match a.out.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *w, &to_json(&d, &loaded.stats, loaded.elapsed))?;
             writeln!(w)

@@ -91,3 +91,34 @@ pub fn filter_rows(rows: Vec<crate::parse::EventRow>, f: &crate::cli::FilterArgs
         })
         .collect()
 }
+
+/// `--since`/`--until` (dates mean start/end of day); since must not be after until.
+pub fn since_until(since: &Option<String>, until: &Option<String>) -> Result<(Option<i64>, Option<i64>)> {
+    use crate::time::{DayEnd, format_millis, parse_time_arg};
+    let s = since.as_deref().map(|t| parse_time_arg(t, DayEnd::Start)).transpose()?;
+    let u = until.as_deref().map(|t| parse_time_arg(t, DayEnd::End)).transpose()?;
+    if let (Some(a), Some(b)) = (s, u)
+        && a > b
+    {
+        return Err(crate::Error::usage(
+            "--since",
+            format_millis(a),
+            "must not be after --until",
+        ));
+    }
+    Ok((s, u))
+}
+
+/// `--window`/`--extend-to` in milliseconds, checked.
+pub fn passes(p: &crate::cli::PassArgs) -> Result<(i64, i64)> {
+    let window = parse_duration(&p.window)?;
+    let extend_to = parse_duration(&p.extend_to)?;
+    if window <= 0 || extend_to < window {
+        return Err(crate::Error::usage(
+            "--extend-to",
+            p.extend_to.clone(),
+            "must be at least --window (> 0)",
+        ));
+    }
+    Ok((window, extend_to))
+}

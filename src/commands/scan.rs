@@ -7,14 +7,14 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::ScanArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::Exit;
 use crate::frame;
 use crate::parse::EventClass;
 use crate::pipeline::load;
 use crate::report::{Format, Inputs, sanitize, write_summary};
 use crate::rules::{DiagnoseOptions, diagnose};
-use crate::time::{DayEnd, format_millis, parse_duration, parse_time_arg};
+use crate::time::format_millis;
 
 const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
@@ -43,21 +43,8 @@ struct ScanJson {
 }
 
 pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
-    let since = a
-        .since
-        .as_deref()
-        .map(|s| parse_time_arg(s, DayEnd::Start))
-        .transpose()?;
-    let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
-    let window = parse_duration(&a.window)?;
-    let extend_to = parse_duration(&a.extend_to)?;
-    if extend_to < window {
-        return Err(Error::usage(
-            "--extend-to",
-            a.extend_to.clone(),
-            "must be at least --window",
-        ));
-    }
+    let (since, until) = super::since_until(&a.since, &a.until)?;
+    let (window, extend_to) = super::passes(&a.pass)?;
     // Read far enough back for each user's own 48 h window.
     let opts = super::load_options(&a.read, since.map(|s| s - extend_to), until)?;
     let loaded = load(&opts)?;
@@ -123,7 +110,7 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
             .then(a.first_failure.cmp(&b.first_failure))
             .then(a.user.cmp(&b.user))
     });
-    super::with_output(&a.output, out, |w| match a.format {
+    super::with_output(&a.out.output, out, |w| match a.out.format {
         Format::Json => {
             let doc = ScanJson {
                 since: since.map(format_millis),

@@ -11,7 +11,7 @@ use crate::frame;
 use crate::parse::EventRow;
 use crate::pipeline::load;
 use crate::report::{Format, Inputs, clip, sanitize, write_summary};
-use crate::time::{DayEnd, format_millis, parse_time_arg};
+use crate::time::format_millis;
 
 #[derive(Serialize)]
 struct Window {
@@ -28,25 +28,11 @@ struct TimelineJson<'a> {
 }
 
 pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result<Exit> {
-    let since = a
-        .since
-        .as_deref()
-        .map(|s| parse_time_arg(s, DayEnd::Start))
-        .transpose()?;
-    let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
-    if let (Some(s), Some(u)) = (since, until)
-        && s > u
-    {
-        return Err(crate::Error::usage(
-            "--since",
-            format_millis(s),
-            "must not be after --until",
-        ));
-    }
+    let (since, until) = super::since_until(&a.since, &a.until)?;
     let opts = super::load_options(&a.read, since, until)?;
     let loaded = load(&opts)?;
     let events = frame::rows(&frame::for_user(&loaded.frame, &a.user)?)?;
-    super::with_output(&a.output, out, |w| match a.format {
+    super::with_output(&a.out.output, out, |w| match a.out.format {
         Format::Json => {
             let doc = TimelineJson {
                 user: &a.user,
