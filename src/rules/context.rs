@@ -125,8 +125,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// The `baseline` block of the report (DESIGN §2).
-pub fn baseline_json(events: &[EventRow], user: &str, since: Millis, until: Millis) -> Map<String, Value> {
-    let ctx = Ctx::new(events, user, since, until, false);
+pub fn baseline_json(ctx: &Ctx) -> Map<String, Value> {
     let mut m = Map::new();
     let sig = ctx.signals();
     let set = |f: &dyn Fn(&EventRow) -> Option<&str>| -> Vec<String> {

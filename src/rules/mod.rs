@@ -213,10 +213,17 @@ fn confirmed_causes(findings: &[Finding]) -> Vec<&'static str> {
         .collect()
 }
 
-/// Evaluates every rule over one window.
-pub fn run_pass(events: &[EventRow], user: &str, since: Millis, until: Millis, extended: bool) -> Vec<Finding> {
+/// Evaluates every rule over one window; also returns the baseline block.
+pub fn run_pass(
+    events: &[EventRow],
+    user: &str,
+    since: Millis,
+    until: Millis,
+    extended: bool,
+) -> (Vec<Finding>, Map<String, Value>) {
     let ctx = Ctx::new(events, user, since, until, extended);
-    REGISTRY.iter().map(|rule| (rule.eval)(&ctx)).collect()
+    let findings = REGISTRY.iter().map(|rule| (rule.eval)(&ctx)).collect();
+    (findings, context::baseline_json(&ctx))
 }
 
 /// The full runbook: a pass over `window` before `until`; when no cause is
@@ -232,7 +239,7 @@ pub fn diagnose(events: &[EventRow], user: &str, opts: &DiagnoseOptions) -> Diag
         ),
     };
     let since = until - opts.window;
-    let mut findings = run_pass(events, user, since, until, false);
+    let (mut findings, mut baseline) = run_pass(events, user, since, until, false);
     let mut causes = confirmed_causes(&findings);
     let mut extended = false;
     let mut final_since = since;
@@ -240,12 +247,11 @@ pub fn diagnose(events: &[EventRow], user: &str, opts: &DiagnoseOptions) -> Diag
     if causes.is_empty() && opts.extend_to > opts.window {
         extended = true;
         final_since = until - opts.extend_to;
-        findings = run_pass(events, user, final_since, until, true);
+        (findings, baseline) = run_pass(events, user, final_since, until, true);
         causes = confirmed_causes(&findings);
     }
     let x = x_extension::finding(extended, &first_pass_causes, &causes, opts);
     findings.push(x);
-    let baseline = context::baseline_json(events, user, final_since, until);
     let conclusion = conclusion_text(user, &findings, &causes, extended);
     Diagnosis {
         user: user.to_string(),
