@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mfatrail::r#gen::{GenOptions, Scenario, generate};
-use mfatrail::parse::{ParseOptions, Worker, parse_file};
+use mfatrail::parse::{FileInfo, ParseOptions, Worker, parse_file};
 use mfatrail::pipeline::{LoadOptions, load};
 use mfatrail::source::Window;
 
@@ -41,7 +41,19 @@ fn archive() -> (tempfile::TempDir, Vec<Vec<u8>>, u64) {
     let opts = parse_opts(false);
     let bytes = files
         .iter()
-        .map(|f| parse_file(f, "x", &opts, &mut w).1.bytes_decompressed)
+        .map(|f| {
+            parse_file(
+                f,
+                FileInfo {
+                    uri: "x",
+                    key_time: None,
+                },
+                &opts,
+                &mut w,
+            )
+            .1
+            .bytes_decompressed
+        })
         .sum();
     (dir, files, bytes)
 }
@@ -66,7 +78,19 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 files
                     .iter()
-                    .map(|f| parse_file(f, "x", &opts, &mut w).0.len())
+                    .map(|f| {
+                        parse_file(
+                            f,
+                            FileInfo {
+                                uri: "x",
+                                key_time: None,
+                            },
+                            &opts,
+                            &mut w,
+                        )
+                        .0
+                        .len()
+                    })
                     .sum::<usize>()
             })
         });

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::frame::{self, Columns};
-use crate::parse::{ParseOptions, Worker, parse_file};
+use crate::parse::{FileInfo, ParseOptions, Worker, parse_file};
 use crate::progress::bytes_bar;
 use crate::source::{ObjectRef, Window, local};
 use crate::stats::RunStats;
@@ -113,7 +113,11 @@ fn read_one(obj: &ObjectRef, parse: &ParseOptions) -> (Columns, RunStats) {
             return (Columns::default(), s);
         }
     };
-    WORKER.with(|w| parse_file(&raw, &obj.uri, parse, &mut w.borrow_mut()))
+    let file = FileInfo {
+        uri: &obj.uri,
+        key_time: obj.key.as_ref().and_then(|k| k.key_time),
+    };
+    WORKER.with(|w| parse_file(&raw, file, parse, &mut w.borrow_mut()))
 }
 
 /// The inflate-only baseline of `scripts/bench-compare.sh`: the same listing,

@@ -31,6 +31,10 @@ pub struct RunStats {
     pub dirs_skipped_not_events: u64,
     pub files_read: u64,
     pub files_failed: Vec<FailedObject>,
+    /// Read, but cut short (truncated JSON): the complete records before the cut were used.
+    pub files_partial: Vec<FailedObject>,
+    /// Folders that could not be listed.
+    pub dirs_failed: Vec<FailedObject>,
     pub bytes_compressed: u64,
     pub bytes_decompressed: u64,
     /// Records found in the files (scanned, parsed or not).
@@ -41,6 +45,8 @@ pub struct RunStats {
     pub records_kept: u64,
     /// Relevant records dropped because their eventTime is outside the window.
     pub records_outside_window: u64,
+    /// Records not MFA-relevant (skipped by the pre-filter, or parsed and irrelevant).
+    pub records_dropped: u64,
     /// Records that are not valid JSON.
     pub records_malformed: u64,
     /// Relevant records without a usable eventTime (missing or unreadable): not placed in time.
@@ -55,6 +61,33 @@ impl RunStats {
             object: object.into(),
             reason: reason.into(),
         });
+    }
+
+    pub fn partial(&mut self, object: impl Into<String>, reason: impl Into<String>) {
+        self.files_partial.push(FailedObject {
+            object: object.into(),
+            reason: reason.into(),
+        });
+    }
+
+    pub fn dir_failed(&mut self, object: impl Into<String>, reason: impl Into<String>) {
+        self.dirs_failed.push(FailedObject {
+            object: object.into(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Every listed object is exactly one of pruned, skipped, read or failed;
+    /// every record exactly one of kept, dropped, outside the window, malformed or untimed.
+    pub fn balanced(&self) -> bool {
+        self.files_listed
+            == self.files_pruned + self.files_skipped_not_events + self.files_read + self.files_failed.len() as u64
+            && self.records
+                == self.records_kept
+                    + self.records_dropped
+                    + self.records_outside_window
+                    + self.records_malformed
+                    + self.records_without_time
     }
 
     pub fn malformed(&mut self, object: impl Into<String>, reason: impl Into<String>) {
@@ -87,6 +120,9 @@ impl RunStats {
         self.dirs_skipped_not_events += o.dirs_skipped_not_events;
         self.files_read += o.files_read;
         self.files_failed.extend(o.files_failed);
+        self.files_partial.extend(o.files_partial);
+        self.dirs_failed.extend(o.dirs_failed);
+        self.records_dropped += o.records_dropped;
         self.bytes_compressed += o.bytes_compressed;
         self.bytes_decompressed += o.bytes_decompressed;
         self.records += o.records;
@@ -102,6 +138,8 @@ impl RunStats {
     /// Sorts the lists so reports do not depend on thread scheduling.
     pub fn normalize(&mut self) {
         self.files_failed.sort_by(|a, b| a.object.cmp(&b.object));
+        self.files_partial.sort_by(|a, b| a.object.cmp(&b.object));
+        self.dirs_failed.sort_by(|a, b| a.object.cmp(&b.object));
         self.problem_examples
             .sort_by(|a, b| a.object.cmp(&b.object).then(a.reason.cmp(&b.reason)));
     }

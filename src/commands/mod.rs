@@ -44,7 +44,12 @@ pub fn load_options(r: &ReadArgs, since: Option<i64>, until: Option<i64>) -> Res
 
 /// Exit for a finished run: strict mode turns unreadable input into code 3.
 pub fn strict_exit(r: &ReadArgs, stats: &crate::stats::RunStats, ok: Exit) -> Exit {
-    if r.strict && (!stats.files_failed.is_empty() || stats.records_malformed > 0) {
+    let unreadable = !stats.files_failed.is_empty()
+        || !stats.files_partial.is_empty()
+        || !stats.dirs_failed.is_empty()
+        || stats.records_malformed > 0
+        || stats.records_without_time > 0;
+    if r.strict && unreadable {
         Exit::StrictFailures
     } else {
         ok

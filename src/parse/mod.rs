@@ -19,6 +19,7 @@ use crate::decode::{DecodeError, Inflater, is_gzip};
 use crate::frame::Columns;
 use crate::source::Window;
 use crate::stats::RunStats;
+use crate::time::Millis;
 pub use classify::{EventClass, EventRow, Outcome};
 use classify::{Reject, classify};
 use scan::{Shape, detect_shape, for_each_record};
@@ -118,7 +119,8 @@ impl Worker {
 }
 
 /// Parses one file's bytes (gzip or plain) into kept rows and counters.
-pub fn parse_file(raw: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker) -> (Columns, RunStats) {
+pub fn parse_file(raw: &[u8], file: FileInfo, opts: &ParseOptions, w: &mut Worker) -> (Columns, RunStats) {
+    let uri = file.uri;
     let mut stats = RunStats {
         bytes_compressed: raw.len() as u64,
         ..RunStats::default()
@@ -128,21 +130,43 @@ pub fn parse_file(raw: &[u8], uri: &str, opts: &ParseOptions, w: &mut Worker) ->
         Ok(json) => {
             stats.bytes_decompressed = json.len() as u64;
             stats.files_read = 1;
-            parse_json(json, uri, opts, &mut w.parser, &mut cols, &mut stats);
+            parse_json(json, file, opts, &mut w.parser, &mut cols, &mut stats);
         }
         Err(e) => stats.fail(uri, e.to_string()),
     }
     (cols, stats)
 }
 
-fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Parser, cols: &mut Columns, stats: &mut RunStats) {
+/// Events later than this are clock garbage (the year 2100).
+const FAR_FUTURE: Millis = 4_102_444_800_000;
+/// Slack for events newer than their file's delivery time (the key time is cut to the minute).
+const KEY_TIME_SLACK: Millis = crate::time::HOUR;
+
+/// What the parse of one file needs to know about it.
+#[derive(Debug, Clone, Copy)]
+pub struct FileInfo<'a> {
+    pub uri: &'a str,
+    /// Delivery time from the key, when the key follows the layout.
+    pub key_time: Option<Millis>,
+}
+
+fn parse_json(
+    json: &[u8],
+    file: FileInfo,
+    opts: &ParseOptions,
+    w: &mut Parser,
+    cols: &mut Columns,
+    stats: &mut RunStats,
+) {
+    let uri = file.uri;
     let Some(mut shape) = detect_shape(json) else {
+        stats.files_read = 0;
         if json.iter().all(|b| b.is_ascii_whitespace()) {
             stats.fail(uri, "empty file");
         } else {
             stats.fail(
                 uri,
-                "not JSON: expected {\"Records\":[...]}, a JSON array, or one JSON object per line",
+                "not a CloudTrail log: expected JSON {\"Records\":[...]}, a JSON array of events, or one JSON event per line",
             );
         }
         return;
@@ -169,7 +193,7 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Parser, cols:
     let mut next_hit = 0usize;
     let mut index = 0u64;
     let mut not_events: Option<&'static str> = None;
-    let result = for_each_record(json, shape, |start, end| {
+    let mut on_record = |start: usize, end: usize| {
         if not_events.is_some() {
             return;
         }
@@ -182,6 +206,7 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Parser, cols:
         let marked = next_hit < hits.len() && hits[next_hit] < end;
         // The first record is always parsed: it tells a CloudTrail file from other JSON.
         if !(opts.full_parse || marked || i == 0) {
+            stats.records_dropped += 1;
             return;
         }
         stats.records_parsed += 1;
@@ -195,20 +220,48 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Parser, cols:
                 return;
             }
         };
-        if i == 0 && rec.event_time.get().is_none() && rec.event_name.get().is_none() {
+        if i == 0
+            && rec.event_time.get().is_none()
+            && rec.event_name.get().is_none()
+            && rec.p_event_time.get().is_none()
+        {
             not_events = Some(if rec.digest_key.0 { "digest" } else { "other" });
             return;
         }
         match classify(&rec, &object) {
+            Ok(row) if row.event_time >= FAR_FUTURE => {
+                stats.without_time(object, format!("{}: eventTime in the far future", row.event_name))
+            }
+            Ok(row) if file.key_time.is_some_and(|k| row.event_time > k + KEY_TIME_SLACK) => stats.without_time(
+                object,
+                format!(
+                    "{}: eventTime after the file's delivery time (clock or key wrong?)",
+                    row.event_name
+                ),
+            ),
             Ok(row) if opts.window.contains(row.event_time) => {
                 stats.records_kept += 1;
                 cols.push(row);
             }
             Ok(_) => stats.records_outside_window += 1,
-            Err(Reject::Irrelevant) => {}
+            Err(Reject::Irrelevant) => stats.records_dropped += 1,
             Err(Reject::NoTime(why)) => stats.without_time(object, why),
         }
-    });
+    };
+    let result = if shape == Shape::Lines && first_line_is_whole(json) {
+        // NDJSON: one record per line, so a broken line costs only itself.
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', json).chain(std::iter::once(json.len())) {
+            let line = &json[start..end];
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                on_record(start, end);
+            }
+            start = end + 1;
+        }
+        Ok(())
+    } else {
+        for_each_record(json, shape, on_record)
+    };
     hits.clear();
     w.hits = hits;
     w.scratch = scratch;
@@ -217,6 +270,7 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Parser, cols:
         // A digest or any other JSON that is not events: said once for the file.
         stats.records = 0;
         stats.records_parsed = 0;
+        stats.records_dropped = 0;
         stats.files_read = 0;
         if kind == "digest" {
             stats.files_skipped_not_events += 1;
@@ -232,9 +286,9 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Parser, cols:
         let what = if u.in_string {
             "inside a string"
         } else {
-            "with unclosed brackets"
+            "with unbalanced brackets"
         };
-        stats.fail(
+        stats.partial(
             uri,
             format!(
                 "JSON ends {what} after {} complete records (truncated?); those records were used",
@@ -242,6 +296,15 @@ fn parse_json(json: &[u8], uri: &str, opts: &ParseOptions, w: &mut Parser, cols:
             ),
         );
     }
+}
+
+/// Whether the first non-blank line holds one complete JSON object (NDJSON),
+/// rather than the start of a pretty-printed one.
+fn first_line_is_whole(json: &[u8]) -> bool {
+    let start = json.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    let end = memchr::memchr(b'\n', &json[start..]).map_or(json.len(), |e| start + e);
+    let mut n = 0;
+    for_each_record(&json[start..end], Shape::Lines, |_, _| n += 1).is_ok() && n == 1
 }
 
 fn first_record_has_records_key(json: &[u8], w: &mut Parser) -> bool {
@@ -272,7 +335,11 @@ mod tests {
             full_parse: full,
             max_file_bytes: 1 << 20,
         };
-        let (cols, stats) = parse_file(doc.as_bytes(), "t.json", &opts, &mut Worker::default());
+        let file = FileInfo {
+            uri: "t.json",
+            key_time: None,
+        };
+        let (cols, stats) = parse_file(doc.as_bytes(), file, &opts, &mut Worker::default());
         let df = crate::frame::build(vec![cols]).unwrap();
         (rows(&df).unwrap().into_iter().map(|r| r.event_id).collect(), stats)
     }

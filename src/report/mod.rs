@@ -25,12 +25,15 @@ pub struct Inputs {
     pub files_pruned: u64,
     pub files_read: u64,
     pub files_failed: Vec<FailedObject>,
+    pub files_partial: Vec<FailedObject>,
+    pub dirs_failed: Vec<FailedObject>,
     pub bytes_compressed: u64,
     pub bytes_decompressed: u64,
     pub records: u64,
     pub records_kept: u64,
     pub records_malformed: u64,
     pub records_parsed: u64,
+    pub records_dropped: u64,
     pub records_without_time: u64,
     pub records_outside_window: u64,
     pub files_skipped_not_events: u64,
@@ -51,12 +54,15 @@ impl Inputs {
             files_pruned: s.files_pruned,
             files_read: s.files_read,
             files_failed: s.files_failed.clone(),
+            files_partial: s.files_partial.clone(),
+            dirs_failed: s.dirs_failed.clone(),
             bytes_compressed: s.bytes_compressed,
             bytes_decompressed: s.bytes_decompressed,
             records: s.records,
             records_kept: s.records_kept,
             records_malformed: s.records_malformed,
             records_parsed: s.records_parsed,
+            records_dropped: s.records_dropped,
             records_without_time: s.records_without_time,
             records_outside_window: s.records_outside_window,
             files_skipped_not_events: s.files_skipped_not_events,
@@ -114,6 +120,17 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
     }
     for f in &i.files_failed {
         writeln!(w, "  FAILED   {}: {}", sanitize(&f.object), sanitize(&f.reason))?;
+    }
+    for f in &i.files_partial {
+        writeln!(w, "  PARTIAL  {}: {}", sanitize(&f.object), sanitize(&f.reason))?;
+    }
+    for f in &i.dirs_failed {
+        writeln!(
+            w,
+            "  FAILED   {} (folder): {}",
+            sanitize(&f.object),
+            sanitize(&f.reason)
+        )?;
     }
     writeln!(
         w,

@@ -40,6 +40,12 @@ impl DevState {
     }
 }
 
+/// The device name of a virtual MFA serial (`arn:aws:iam::ACCT:mfa/[path/]NAME`).
+pub fn virtual_device_name(serial: &str) -> Option<&str> {
+    let (_, rest) = serial.split_once(":mfa/")?;
+    rest.rsplit('/').next().filter(|n| !n.is_empty())
+}
+
 #[derive(Debug, Default)]
 struct History<'a> {
     owner: Option<String>,
@@ -79,11 +85,17 @@ impl<'a> DeviceBook<'a> {
         book
     }
 
-    /// Serials the data ties to `user` (by lifecycle userName or by use).
+    /// Serials the data ties to `user`: by lifecycle userName or by use; a
+    /// virtual device nobody is tied to counts as the user's when its name is
+    /// the user's (`arn:aws:iam::…:mfa/[path/]alice`, the usual convention), so
+    /// a DeleteVirtualMFADevice alone still names whose device went.
     pub fn serials_of(&self, user: &str) -> Vec<&str> {
         self.serials
             .iter()
-            .filter(|(_, h)| h.owner.as_deref().is_some_and(|o| same_user(o, user)))
+            .filter(|(s, h)| match h.owner.as_deref() {
+                Some(o) => same_user(o, user),
+                None => virtual_device_name(s).is_some_and(|n| same_user(n, user)),
+            })
             .map(|(s, _)| s.as_str())
             .collect()
     }
@@ -183,6 +195,19 @@ mod tests {
         assert_eq!(book.state_at(b, M).0, DevState::Active);
         assert_eq!(book.active_of("alice", 35 * M).len(), 1);
         assert_eq!(book.state_at("unknown-serial", 35 * M).0, DevState::Unknown);
+        // A deletion that names only the serial: tied to the user by the device name.
+        let lone = [ev(
+            5,
+            EventClass::DeviceDeleted,
+            Some("ops"),
+            None,
+            Some("arn:aws:iam::1:mfa/team/Dora"),
+        )];
+        let refs: Vec<&EventRow> = lone.iter().collect();
+        let book = DeviceBook::build(&refs);
+        assert_eq!(book.serials_of("dora"), vec!["arn:aws:iam::1:mfa/team/Dora"]);
+        assert!(book.serials_of("alice").is_empty());
+        assert_eq!(virtual_device_name("GAHT12345678"), None);
     }
 
     #[test]

@@ -264,7 +264,11 @@ impl<'a> PolicyBook<'a> {
             "CreatePolicy" | "CreatePolicyVersion" => {
                 let Some(arn) = Self::managed_arn(e) else { return };
                 let d = doc();
-                let vid = e.policy_version.clone().unwrap_or_else(|| "v1".into());
+                // A version whose id the log does not show gets its own key, never v1's.
+                let vid = e
+                    .policy_version
+                    .clone()
+                    .unwrap_or_else(|| format!("unknown-{}", e.event_id));
                 let becomes_default = e.set_as_default == Some(true);
                 let old = self.default_doc(&arn).and_then(Doc::requires_mfa);
                 let new = d.requires_mfa();

@@ -128,7 +128,7 @@ fn walk(dir: &Path, window: &Window, stats: &mut RunStats, out: &mut Vec<ObjectR
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            stats.fail(dir.to_string_lossy(), format!("cannot list folder: {e}"));
+            stats.dir_failed(dir.to_string_lossy(), format!("cannot list folder: {e}"));
             return;
         }
     };
@@ -155,7 +155,11 @@ fn walk(dir: &Path, window: &Window, stats: &mut RunStats, out: &mut Vec<ObjectR
             match fs::metadata(&path) {
                 Ok(m) if m.is_file() => consider_file(&path, m.len(), false, window, stats, out),
                 Ok(_) => {}
-                Err(e) => stats.fail(path.to_string_lossy(), format!("cannot stat: {e}")),
+                Err(e) => {
+                    // Listed (it is there), and failed: a dangling link or a file gone meanwhile.
+                    stats.files_listed += 1;
+                    stats.fail(path.to_string_lossy(), format!("cannot stat: {e}"));
+                }
             }
         }
     }

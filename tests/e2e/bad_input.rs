@@ -74,7 +74,7 @@ fn broken_inputs_are_counted_with_reasons() {
     };
     assert!(reason("truncated.json.gz").contains("truncated"));
     assert!(reason("config.json").contains("not CloudTrail"));
-    assert!(reason("text.json").contains("not JSON"));
+    assert!(reason("text.json").contains("not a CloudTrail log"));
     assert!(reason("empty.json").contains("empty"));
     assert!(reason("bomb.json.gz").contains("exceeds the cap"));
     assert!(reason("dangling.json").contains("cannot"));
