@@ -134,7 +134,7 @@ impl Inflater {
                     let target = (out.capacity().max(1 << 16) * 2).min(cap_usize.saturating_add(1));
                     out.reserve(target.saturating_sub(out.len()));
                 }
-                Member::Bad => return Err(explain_failure(input, cap)),
+                Member::Bad => return Err(explain_failure(input, cap, out)),
             }
         }
         Ok(())
@@ -142,26 +142,35 @@ impl Inflater {
 }
 
 /// Re-reads a file libdeflate rejected with flate2's streaming decoder, which
-/// tells a truncated file from a corrupt one.
+/// tells a truncated file from a corrupt one. What inflated before the cut is
+/// left in `out`: a truncated file's complete records are still evidence.
 #[allow(clippy::disallowed_types)] // the one place allowed to use a raw decoder
-fn explain_failure(input: &[u8], cap: u64) -> DecodeError {
+fn explain_failure(input: &[u8], cap: u64, out: &mut Vec<u8>) -> DecodeError {
+    out.clear();
     let mut dec = flate2::read::MultiGzDecoder::new(input).take(cap.saturating_add(1));
     let mut sink = [0u8; 1 << 16];
     let mut inflated = 0u64;
     loop {
         match dec.read(&mut sink) {
             Ok(0) => {
+                out.clear();
                 return if inflated > cap {
                     DecodeError::TooLarge { cap }
                 } else {
                     DecodeError::Corrupt("libdeflate rejected the stream (bad checksum or length?)".into())
                 };
             }
-            Ok(n) => inflated += n as u64,
+            Ok(n) => {
+                inflated += n as u64;
+                out.extend_from_slice(&sink[..n]);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return DecodeError::Truncated { inflated };
             }
-            Err(e) => return DecodeError::Corrupt(e.to_string()),
+            Err(e) => {
+                out.clear();
+                return DecodeError::Corrupt(e.to_string());
+            }
         }
     }
 }
@@ -211,6 +220,8 @@ mod tests {
             inf.inflate(cut, &mut out, 1 << 30),
             Err(DecodeError::Truncated { .. })
         ));
+        // The prefix that inflated before the cut is kept for salvage.
+        assert!(!out.is_empty() && data.starts_with(&out));
         let mut bad = g.clone();
         let n = bad.len();
         bad[n - 6] ^= 0xff; // CRC

@@ -126,13 +126,28 @@ pub fn parse_file(raw: &[u8], file: FileInfo, opts: &ParseOptions, w: &mut Worke
         ..RunStats::default()
     };
     let mut cols = Columns::default();
-    match w.decoder.decode(raw, opts.max_file_bytes) {
-        Ok(json) => {
+    let err = w.decoder.decode(raw, opts.max_file_bytes).err();
+    let json: &[u8] = if is_gzip(raw) { &w.decoder.inflated } else { raw };
+    match err {
+        None => {
             stats.bytes_decompressed = json.len() as u64;
             stats.files_read = 1;
             parse_json(json, file, opts, &mut w.parser, &mut cols, &mut stats);
         }
-        Err(e) => stats.fail(uri, e.to_string()),
+        Some(e @ DecodeError::Truncated { .. }) if !json.is_empty() => {
+            // Salvage the complete records before the cut; one note for the file.
+            stats.bytes_decompressed = json.len() as u64;
+            stats.files_read = 1;
+            parse_json(json, file, opts, &mut w.parser, &mut cols, &mut stats);
+            stats.files_partial.retain(|p| p.object != uri);
+            if stats.files_read == 1 {
+                stats.partial(
+                    uri,
+                    format!("{e}; the {} complete records before the cut were used", stats.records),
+                );
+            }
+        }
+        Some(e) => stats.fail(uri, e.to_string()),
     }
     (cols, stats)
 }

@@ -140,13 +140,14 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
     )?;
     writeln!(
         w,
-        "  records: {} found, {} parsed (others skipped by the byte pre-filter, not validated), {} kept, {} outside the window, {} malformed (invalid JSON), {} relevant without a usable eventTime",
+        "  records: {} found = {} kept + {} not MFA-relevant + {} outside the window + {} malformed (invalid JSON) + {} without a usable eventTime; {} parsed (the rest skipped by the byte pre-filter, not validated)",
         i.records,
-        i.records_parsed,
         i.records_kept,
+        i.records_dropped,
         i.records_outside_window,
         i.records_malformed,
-        i.records_without_time
+        i.records_without_time,
+        i.records_parsed
     )?;
     for m in &i.problem_examples {
         writeln!(w, "  UNUSABLE {}: {}", sanitize(&m.object), clip(&m.reason, 160))?;

@@ -70,7 +70,21 @@ pub fn eval(ctx: &Ctx) -> Finding {
             })
         })
         .collect();
-    let base = Finding::new(&META, Status::RuledOut, "").metric("mfa_additions", all_adding);
+    // Documents that could not be read cannot be judged: say which, never skip them silently.
+    let unreadable: Vec<String> = ctx
+        .win
+        .iter()
+        .filter(|e| e.event_time <= t0.event_time)
+        .filter(|e| {
+            e.policy_document
+                .as_deref()
+                .is_some_and(|d| crate::policy::parse_policy(d).is_err())
+        })
+        .map(|e| format!("{} {} at {}", e.event_name, e.event_id, format_millis(e.event_time)))
+        .collect();
+    let base = Finding::new(&META, Status::RuledOut, "")
+        .metric("mfa_additions", all_adding)
+        .metric("unreadable_policy_documents", unreadable);
     // Reaching the user for sure first, then by timing only.
     let known = adding.iter().find(|c| c.reach.reaches(ctx.user) == Some(true));
     let by_time = adding

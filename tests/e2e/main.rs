@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cli;
+mod corpus;
 mod real;
 mod scenarios;
 mod util;
