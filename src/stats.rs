@@ -77,17 +77,20 @@ impl RunStats {
         });
     }
 
-    /// Every listed object is exactly one of pruned, skipped, read or failed;
-    /// every record exactly one of kept, dropped, outside the window, malformed or untimed.
-    pub fn balanced(&self) -> bool {
+    /// Every listed object is exactly one of pruned, skipped, read or failed.
+    pub fn files_balanced(&self) -> bool {
         self.files_listed
             == self.files_pruned + self.files_skipped_not_events + self.files_read + self.files_failed.len() as u64
-            && self.records
-                == self.records_kept
-                    + self.records_dropped
-                    + self.records_outside_window
-                    + self.records_malformed
-                    + self.records_without_time
+    }
+
+    /// Every record is exactly one of kept, dropped, outside the window, malformed or untimed.
+    pub fn records_balanced(&self) -> bool {
+        self.records
+            == self.records_kept
+                + self.records_dropped
+                + self.records_outside_window
+                + self.records_malformed
+                + self.records_without_time
     }
 
     pub fn malformed(&mut self, object: impl Into<String>, reason: impl Into<String>) {

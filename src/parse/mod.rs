@@ -12,6 +12,9 @@ pub mod classify;
 pub mod record;
 pub mod scan;
 
+#[cfg(test)]
+mod fuzz;
+
 use aho_corasick::AhoCorasick;
 use std::sync::OnceLock;
 
