@@ -102,12 +102,13 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
     writeln!(w, "Inputs")?;
     writeln!(
         w,
-        "  files:   {} listed, {} pruned by key time, {} read, {} failed; {} digest/insight skipped, {} outside the key layout (read unpruned), {} ignored (not JSON names)",
+        "  files:   {} listed = {} pruned by key time + {} digest/insight skipped + {} read ({} partial) + {} failed; {} outside the key layout (read unpruned); {} ignored (not JSON names)",
         i.files_listed,
         i.files_pruned,
-        i.files_read,
-        i.files_failed.len(),
         i.files_skipped_not_events,
+        i.files_read,
+        i.files_partial.len(),
+        i.files_failed.len(),
         i.files_outside_layout,
         i.files_ignored
     )?;
