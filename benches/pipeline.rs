@@ -114,6 +114,7 @@ fn benches(c: &mut Criterion) {
         parse: parse_opts(false),
         threads: 0,
         progress: false,
+        s3: Default::default(),
     };
     g.bench_function("load_to_frame", |b| {
         b.iter(|| load(&opts).expect("load").frame.height())

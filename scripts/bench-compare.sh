@@ -4,8 +4,10 @@
 #   1. inflate-only with libdeflate (the ceiling: no parse at all),
 #   2. `mfatrail timeline` end to end,
 # their ratio, and peak RSS of each (/usr/bin/time -v). Medians of RUNS runs.
+# With S3=1, also `mfatrail timeline` over the same archive served by a local
+# S3 protocol server (examples/s3_server.rs, s3s-fs on 127.0.0.1).
 #
-#   MB=1000 THREADS=2 RUNS=3 scripts/bench-compare.sh
+#   MB=1000 THREADS=2 RUNS=3 [S3=1] scripts/bench-compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${MB:-1000}
@@ -51,3 +53,26 @@ awk -v b="$BYTES" -v it="$it" -v rt="$rt" -v ir="$ir" -v rr="$rr" -v th="$THREAD
   printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail timeline", rt, mb/rt, rr/1024
   printf "ratio (timeline / inflate throughput): %.2f\n", it/rt
 }'
+
+if [[ "${S3:-0}" == 1 ]]; then
+  cargo build --release --quiet --example s3_server
+  S3ROOT=$(mktemp -d)
+  mkdir -p "$S3ROOT/bench"
+  cp -r "$DIR/AWSLogs" "$S3ROOT/bench/"
+  PORT=${PORT:-19000}
+  target/release/examples/s3_server "$S3ROOT" "$PORT" 2>/dev/null &
+  SERVER=$!
+  trap 'kill $SERVER 2>/dev/null; rm -rf "$S3ROOT"' EXIT
+  sleep 1
+  export AWS_ACCESS_KEY_ID=AKIAMFATRAILBENCH AWS_SECRET_ACCESS_KEY=mfatrail-bench-secret AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+  declare -a s3_t s3_r
+  for _ in $(seq "$RUNS"); do
+    read -r t r < <(measure "$BIN" timeline --user alice --source s3://bench --endpoint-url "http://127.0.0.1:$PORT" --threads "$THREADS" --quiet); s3_t+=("$t"); s3_r+=("$r")
+  done
+  st=$(printf '%s\n' "${s3_t[@]}" | median); sr=$(printf '%s\n' "${s3_r[@]}" | sort -n | tail -1)
+  awk -v b="$BYTES" -v rt="$rt" -v st="$st" -v sr="$sr" 'BEGIN {
+    mb = b / 1e6
+    printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail timeline over S3", st, mb/st, sr/1024
+    printf "ratio (S3 / local throughput): %.2f\n", rt/st
+  }'
+fi

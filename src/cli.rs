@@ -56,6 +56,21 @@ pub struct ReadArgs {
     /// Exit with code 3 when any input could not be read.
     #[arg(long)]
     pub strict: bool,
+    /// AWS profile for s3:// sources (default: the standard credential chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region for s3:// sources (default: the profile's or environment's).
+    #[arg(long, value_name = "REGION")]
+    pub aws_region: Option<String>,
+    /// S3-compatible endpoint (path-style addressing), e.g. http://127.0.0.1:9000.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// S3 GetObject requests in flight.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub s3_concurrency: usize,
+    /// Keys per S3 listing page (tests use small pages to exercise pagination).
+    #[arg(long, default_value_t = 1000, value_name = "N", hide = true)]
+    pub s3_page_size: i32,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::frame::{self, Columns};
 use crate::parse::{FileInfo, ParseOptions, Worker, parse_file};
 use crate::progress::bytes_bar;
-use crate::source::{ObjectRef, Window, local};
+use crate::source::s3::{S3Options, S3Source, S3Uri, parse_s3_uri};
+use crate::source::{Location, ObjectRef, Window, local};
 use crate::stats::RunStats;
 
 thread_local! {
@@ -28,6 +29,7 @@ pub struct LoadOptions {
     /// 0 = one per core.
     pub threads: usize,
     pub progress: bool,
+    pub s3: S3Options,
 }
 
 /// What a load produced.
@@ -45,48 +47,96 @@ pub fn pool(threads: usize) -> Result<rayon::ThreadPool> {
         .map_err(|e| Error::ThreadPool(e.to_string()))
 }
 
-/// Rejects source forms this build cannot read, before any work.
-pub fn check_sources(sources: &[PathBuf]) -> Result<()> {
+/// Splits sources into local paths and S3 URIs; rejects malformed ones before any work.
+pub fn split_sources(sources: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<S3Uri>)> {
     if sources.is_empty() {
-        return Err(Error::usage("--source", "", "give at least one folder or file"));
+        return Err(Error::usage(
+            "--source",
+            "",
+            "give at least one folder, file or s3://bucket/prefix",
+        ));
     }
+    let (mut local, mut remote) = (Vec::new(), Vec::new());
     for s in sources {
         let t = s.to_string_lossy();
         if t.starts_with("s3://") {
-            return Err(Error::usage(
-                "--source",
-                t.into_owned(),
-                "S3 sources are not supported by this build yet; sync the prefix to a folder (aws s3 sync) and pass the folder",
-            ));
+            let uri = parse_s3_uri(&t)
+                .ok_or_else(|| Error::usage("--source", t.to_string(), "expected s3://bucket or s3://bucket/prefix"))?;
+            remote.push(uri);
+        } else {
+            local.push(s.clone());
         }
     }
-    Ok(())
+    Ok((local, remote))
 }
 
-/// Lists the objects of the window.
-pub fn list(sources: &[PathBuf], window: &Window, stats: &mut RunStats) -> Result<Vec<ObjectRef>> {
-    check_sources(sources)?;
-    local::list(sources, window, stats)
-}
+type FileResult = (Columns, RunStats);
 
 /// Lists, reads, decodes and parses every needed object; returns the sorted frame.
 pub fn load(opts: &LoadOptions) -> Result<Loaded> {
     let started = Instant::now();
+    let window = opts.parse.window;
     let mut stats = RunStats::default();
-    let objects = list(&opts.sources, &opts.parse.window, &mut stats)?;
-    let total: u64 = objects.iter().map(|o| o.size).sum();
+    let (local_roots, s3_uris) = split_sources(&opts.sources)?;
+    let local_objs = if local_roots.is_empty() {
+        Vec::new()
+    } else {
+        local::list(&local_roots, &window, &mut stats)?
+    };
+    let s3 = if s3_uris.is_empty() {
+        None
+    } else {
+        Some(S3Source::connect(&opts.s3)?)
+    };
+    let mut s3_objs = Vec::new();
+    if let Some(src) = &s3 {
+        for u in &s3_uris {
+            s3_objs.extend(src.list(u, &window, &mut stats)?);
+        }
+    }
+    let total: u64 = local_objs.iter().chain(&s3_objs).map(|o| o.size).sum();
     let bar = bytes_bar(total, opts.progress, "reading");
     let parse = opts.parse;
-    let results: Vec<(Columns, RunStats)> = pool(opts.threads)?.install(|| {
-        objects
+    let pool = pool(opts.threads)?;
+    let mut results: Vec<FileResult> = pool.install(|| {
+        local_objs
             .par_iter()
             .map(|obj| {
-                let r = read_one(obj, &parse);
+                let r = match &obj.loc {
+                    Location::File(path) => match std::fs::read(path) {
+                        Ok(raw) => parse_one(&raw, obj, &parse),
+                        Err(e) => failed(obj, format!("cannot read: {e}")),
+                    },
+                    Location::S3 { .. } => failed(obj, "internal: S3 object in the local list"),
+                };
                 bar.inc(obj.size);
                 r
             })
             .collect()
     });
+    if let Some(src) = &s3
+        && !s3_objs.is_empty()
+    {
+        // Whole objects buffered between the network and the CPU: bounded memory.
+        let (tx, mut rx) = tokio::sync::mpsc::channel(opts.s3.concurrency.max(2));
+        std::thread::scope(|scope| {
+            scope.spawn(move || src.fetch(s3_objs, tx));
+            let got: Vec<FileResult> = pool.install(|| {
+                std::iter::from_fn(move || rx.blocking_recv())
+                    .par_bridge()
+                    .map(|(obj, bytes)| {
+                        let r = match bytes {
+                            Ok(raw) => parse_one(&raw, &obj, &parse),
+                            Err(why) => failed(&obj, why),
+                        };
+                        bar.inc(obj.size);
+                        r
+                    })
+                    .collect()
+            });
+            results.extend(got);
+        });
+    }
     bar.finish_and_clear();
     let mut batches = Vec::with_capacity(results.len());
     for (cols, s) in results {
@@ -104,25 +154,23 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
     })
 }
 
-fn read_one(obj: &ObjectRef, parse: &ParseOptions) -> (Columns, RunStats) {
-    let raw = match std::fs::read(&obj.path) {
-        Ok(b) => b,
-        Err(e) => {
-            let mut s = RunStats::default();
-            s.fail(&obj.uri, format!("cannot read: {e}"));
-            return (Columns::default(), s);
-        }
-    };
+fn failed(obj: &ObjectRef, why: impl Into<String>) -> FileResult {
+    let mut s = RunStats::default();
+    s.fail(&obj.uri, why);
+    (Columns::default(), s)
+}
+
+fn parse_one(raw: &[u8], obj: &ObjectRef, parse: &ParseOptions) -> FileResult {
     let file = FileInfo {
         uri: &obj.uri,
         key_time: obj.key.as_ref().and_then(|k| k.key_time),
     };
-    WORKER.with(|w| parse_file(&raw, file, parse, &mut w.borrow_mut()))
+    WORKER.with(|w| parse_file(raw, file, parse, &mut w.borrow_mut()))
 }
 
-/// The inflate-only baseline of `scripts/bench-compare.sh`: the same listing,
-/// reads and libdeflate inflation as `load`, nothing after. Returns
-/// (files, compressed bytes, decompressed bytes, failures, elapsed).
+/// The inflate-only baseline of `scripts/bench-compare.sh` (local sources): the
+/// same listing, reads and libdeflate inflation as `load`, nothing after.
+/// Returns (files, compressed bytes, decompressed bytes, failures, elapsed).
 pub fn inflate_only(
     sources: &[PathBuf],
     window: &Window,
@@ -131,14 +179,23 @@ pub fn inflate_only(
 ) -> Result<(u64, u64, u64, u64, Duration)> {
     let started = Instant::now();
     let mut stats = RunStats::default();
-    let objects = list(sources, window, &mut stats)?;
+    let (local_roots, s3_uris) = split_sources(sources)?;
+    if !s3_uris.is_empty() {
+        return Err(Error::usage(
+            "--source",
+            "s3://",
+            "the inflate baseline reads local folders only",
+        ));
+    }
+    let objects = local::list(&local_roots, window, &mut stats)?;
     let (c, d, f) = pool(threads)?.install(|| {
         objects
             .par_iter()
             .map(|obj| {
-                let Ok(raw) = std::fs::read(&obj.path) else {
+                let Location::File(path) = &obj.loc else {
                     return (0, 0, 1);
                 };
+                let Ok(raw) = std::fs::read(path) else { return (0, 0, 1) };
                 WORKER.with(|w| match w.borrow_mut().decode(&raw, cap) {
                     Ok(json) => (raw.len() as u64, json.len() as u64, 0u64),
                     Err(_) => (raw.len() as u64, 0, 1),

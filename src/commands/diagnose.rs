@@ -17,7 +17,9 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     let (window, extend_to) = super::passes(&a.pass)?;
     // With --until the data needed is known; without it the latest failure must be found first.
     let since = until.map(|u| u - extend_to);
-    let opts = super::load_options(&a.read, since, until)?;
+    let mut opts = super::load_options(&a.read, since, until)?;
+    opts.s3.accounts = a.filter.accounts.clone();
+    opts.s3.regions = a.filter.regions.clone();
     let loaded = load(&opts)?;
     let rows = super::filter_rows(frame::rows(&loaded.frame)?, &a.filter);
     let d = diagnose(

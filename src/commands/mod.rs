@@ -39,6 +39,15 @@ pub fn load_options(r: &ReadArgs, since: Option<i64>, until: Option<i64>) -> Res
         },
         threads: r.threads,
         progress: !r.quiet,
+        s3: crate::source::s3::S3Options {
+            profile: r.profile.clone(),
+            region: r.aws_region.clone(),
+            endpoint_url: r.endpoint_url.clone(),
+            concurrency: r.s3_concurrency.max(1),
+            page_size: r.s3_page_size.clamp(1, 1000),
+            accounts: Vec::new(),
+            regions: Vec::new(),
+        },
     })
 }
 

@@ -46,7 +46,9 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
     let (since, until) = super::since_until(&a.since, &a.until)?;
     let (window, extend_to) = super::passes(&a.pass)?;
     // Read far enough back for each user's own 48 h window.
-    let opts = super::load_options(&a.read, since.map(|s| s - extend_to), until)?;
+    let mut opts = super::load_options(&a.read, since.map(|s| s - extend_to), until)?;
+    opts.s3.accounts = a.filter.accounts.clone();
+    opts.s3.regions = a.filter.regions.clone();
     let loaded = load(&opts)?;
     let rows = super::filter_rows(frame::rows(&loaded.frame)?, &a.filter);
     let in_scan = |t: i64| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u);

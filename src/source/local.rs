@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 
 use super::key::{KeyKind, classify_key, day_start};
-use super::{ObjectRef, Window};
+use super::{Location, ObjectRef, Window};
 use crate::error::{Error, Result};
 use crate::stats::RunStats;
 use crate::time::{MINUTE, Millis};
@@ -37,44 +37,20 @@ pub fn list(roots: &[PathBuf], window: &Window, stats: &mut RunStats) -> Result<
         }
     }
     out.sort_by(|a, b| a.uri.cmp(&b.uri));
-    out.dedup_by(|a, b| a.path == b.path);
+    out.dedup_by(|a, b| a.loc == b.loc);
     Ok(out)
 }
 
 fn consider_file(path: &Path, size: u64, named: bool, window: &Window, stats: &mut RunStats, out: &mut Vec<ObjectRef>) {
     let uri = path.to_string_lossy().into_owned();
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    if !named && !is_log_name(&name) {
-        stats.files_ignored += 1;
-        return;
-    }
-    stats.files_listed += 1;
-    match classify_key(&uri) {
-        KeyKind::NotEvents(_) => stats.files_skipped_not_events += 1,
-        KeyKind::Log(k) => {
-            if let Some((lo, hi)) = k.delivery_range()
-                && !window.overlaps_key_times(lo, hi)
-            {
-                stats.files_pruned += 1;
-                return;
-            }
-            out.push(ObjectRef {
-                uri,
-                path: path.to_path_buf(),
-                size,
-                key: Some(k),
-            });
-        }
-        KeyKind::Other => {
-            stats.files_outside_layout += 1;
-            out.push(ObjectRef {
-                uri,
-                path: path.to_path_buf(),
-                size,
-                key: None,
-            });
-        }
-    }
+    out.extend(consider(
+        uri,
+        Location::File(path.to_path_buf()),
+        size,
+        named,
+        window,
+        stats,
+    ));
 }
 
 /// Where a folder sits in the layout, if it is a year, month or day folder of
@@ -84,7 +60,13 @@ fn folder_key_range(path: &Path) -> Option<(Millis, Millis)> {
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    let i = comps.iter().rposition(|c| c == "AWSLogs")?;
+    let comps: Vec<&str> = comps.iter().map(String::as_str).collect();
+    folder_key_range_of(&comps)
+}
+
+/// The same from path components (shared with the S3 listing).
+pub(crate) fn folder_key_range_of(comps: &[&str]) -> Option<(Millis, Millis)> {
+    let i = comps.iter().rposition(|c| *c == "AWSLogs")?;
     let mut rest = &comps[i + 1..];
     if rest.first().is_some_and(|o| o.starts_with("o-")) {
         rest = &rest[1..];
@@ -121,6 +103,53 @@ fn folder_key_range(path: &Path) -> Option<(Millis, Millis)> {
             Some((lo, lo + 24 * 60 * MINUTE - MINUTE))
         }
         _ => None,
+    }
+}
+
+/// Decides on one file found under a source: counted, pruned or kept.
+/// `named`: given on the command line (read whatever its name).
+pub(crate) fn consider(
+    uri: String,
+    loc: Location,
+    size: u64,
+    named: bool,
+    window: &Window,
+    stats: &mut RunStats,
+) -> Option<ObjectRef> {
+    let name = uri.rsplit(['/', '\\']).next().unwrap_or("");
+    if !named && !is_log_name(name) {
+        stats.files_ignored += 1;
+        return None;
+    }
+    stats.files_listed += 1;
+    match classify_key(&uri) {
+        KeyKind::NotEvents(_) => {
+            stats.files_skipped_not_events += 1;
+            None
+        }
+        KeyKind::Log(k) => {
+            if let Some((lo, hi)) = k.delivery_range()
+                && !window.overlaps_key_times(lo, hi)
+            {
+                stats.files_pruned += 1;
+                return None;
+            }
+            Some(ObjectRef {
+                uri,
+                loc,
+                size,
+                key: Some(k),
+            })
+        }
+        KeyKind::Other => {
+            stats.files_outside_layout += 1;
+            Some(ObjectRef {
+                uri,
+                loc,
+                size,
+                key: None,
+            })
+        }
     }
 }
 
@@ -224,7 +253,7 @@ mod tests {
         let objs = list(&[r.to_path_buf()], &w, &mut stats).unwrap();
         let names: Vec<_> = objs
             .iter()
-            .map(|o| o.path.file_name().unwrap().to_string_lossy().into_owned())
+            .map(|o| o.uri.rsplit('/').next().unwrap().to_string())
             .collect();
         assert_eq!(
             names,

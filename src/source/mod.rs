@@ -3,6 +3,7 @@
 
 pub mod key;
 pub mod local;
+pub mod s3;
 pub mod window;
 
 use std::path::PathBuf;
@@ -10,12 +11,19 @@ use std::path::PathBuf;
 pub use key::{KeyKind, LogKey, classify_key};
 pub use window::Window;
 
+/// Where an object's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
 /// One object to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
-    /// What reports print: the path as given under the source root.
+    /// What reports print: the path as given, or `s3://bucket/key`.
     pub uri: String,
-    pub path: PathBuf,
+    pub loc: Location,
     pub size: u64,
     /// Parsed layout, when the key follows it.
     pub key: Option<LogKey>,

@@ -132,7 +132,10 @@ fn usage_errors_exit_2_with_a_message() {
             vec!["diagnose", "-u", "a", "-s", "testdata/real", "--window", "24x"],
             "invalid duration",
         ),
-        (vec!["diagnose", "-u", "a", "-s", "s3://bucket/prefix"], "S3 sources"),
+        (
+            vec!["diagnose", "-u", "a", "-s", "s3:///prefix"],
+            "expected s3://bucket",
+        ),
         (vec!["gen", "--out", "/tmp/x", "--scenario", "nope"], "scenario"),
     ] {
         let out = run(&args);

@@ -5,5 +5,6 @@ mod bad_input;
 mod cli;
 mod corpus;
 mod real;
+mod s3;
 mod scenarios;
 mod util;

@@ -1,0 +1,312 @@
+//! S3 sources (`s3://bucket[/prefix]`): aws-config's default chain (env,
+//! profile incl. SSO, IMDS), `--profile`, `--aws-region`, `--endpoint-url`
+//! (path-style). The listing walks the key layout with delimiter listings,
+//! like the local walk: year/month/day prefixes outside the window are never
+//! listed, digest/insight prefixes are skipped. Objects are fetched by many
+//! concurrent GETs on tokio and handed, whole, to the CPU stage through a
+//! bounded channel, so memory stays bounded and neither side idles.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use tokio::sync::{Semaphore, mpsc};
+
+use super::local::{consider, folder_key_range_of};
+use super::{Location, ObjectRef, Window};
+use crate::error::{Error, Result};
+use crate::stats::RunStats;
+
+/// How to reach S3.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// GETs in flight.
+    pub concurrency: usize,
+    /// Keys per ListObjectsV2 page (1-1000).
+    pub page_size: i32,
+    /// `--account`: only these account prefixes are listed.
+    pub accounts: Vec<String>,
+    /// `--region`: only these region prefixes (and us-east-1, where IAM, STS and
+    /// sign-in events are recorded) are listed.
+    pub regions: Vec<String>,
+}
+
+impl S3Options {
+    /// Whether a discovered prefix is outside `--account`/`--region`.
+    fn filtered_out(&self, comps: &[&str]) -> bool {
+        let Some(i) = comps.iter().rposition(|c| *c == "AWSLogs") else {
+            return false;
+        };
+        let mut rest = &comps[i + 1..];
+        if rest.first().is_some_and(|o| o.starts_with("o-")) {
+            rest = &rest[1..];
+        }
+        match rest {
+            [acct] | [acct, ..]
+                if !self.accounts.is_empty() && acct.len() == 12 && !self.accounts.iter().any(|a| a == acct) =>
+            {
+                true
+            }
+            [_, "CloudTrail", region] => {
+                !self.regions.is_empty() && *region != "us-east-1" && !self.regions.iter().any(|r| r == region)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `s3://bucket[/prefix]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Uri {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+pub fn parse_s3_uri(s: &str) -> Option<S3Uri> {
+    let rest = s.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return None;
+    }
+    let mut prefix = prefix.to_string();
+    if !prefix.is_empty() && !prefix.ends_with('/') && !prefix.ends_with(".gz") && !prefix.ends_with(".json") {
+        prefix.push('/');
+    }
+    Some(S3Uri {
+        bucket: bucket.to_string(),
+        prefix,
+    })
+}
+
+fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(what: &str, uri: &str, e: &SdkError<E>) -> Error {
+    let code = e.code().or_else(|| e.as_service_error().and_then(|s| s.code()));
+    let hint = match code {
+        Some("NoSuchBucket") => "the bucket does not exist".to_string(),
+        Some("AccessDenied") => "access denied: the credentials need s3:ListBucket on the prefix and s3:GetObject".to_string(),
+        Some("InvalidAccessKeyId") | Some("SignatureDoesNotMatch") | Some("ExpiredToken") => {
+            "the credentials were rejected (check --profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or refresh the session)".to_string()
+        }
+        Some("PermanentRedirect") | Some("AuthorizationHeaderMalformed") => {
+            let region = e
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                .map(|r| format!(" (the bucket is in {r})"))
+                .unwrap_or_default();
+            format!("wrong region: pass --aws-region{region}")
+        }
+        _ => {
+            let full = format!("{}", DisplayErrorContext(e));
+            if full.contains("loading credentials") || full.contains("no credentials found in chain") || full.contains("no providers in chain") {
+                "no usable AWS credentials (use --profile, set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`)".to_string()
+            } else {
+                full
+            }
+        }
+    };
+    Error::usage("--source", uri.to_string(), format!("{what}: {hint}"))
+}
+
+/// A connected S3 source: a tokio runtime and a client.
+pub struct S3Source {
+    rt: tokio::runtime::Runtime,
+    client: Client,
+    opts: S3Options,
+}
+
+impl S3Source {
+    pub fn connect(opts: &S3Options) -> Result<S3Source> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::ThreadPool(e.to_string()))?;
+        let client = rt.block_on(async {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .retry_config(RetryConfig::standard().with_max_attempts(5));
+            if let Some(p) = &opts.profile {
+                loader = loader.profile_name(p);
+            }
+            // Only when given: a None region would hide the profile's region.
+            if let Some(r) = &opts.region {
+                loader = loader.region(Region::new(r.clone()));
+            }
+            let sdk = loader.load().await;
+            let mut conf = aws_sdk_s3::config::Builder::from(&sdk);
+            if sdk.region().is_none() {
+                conf = conf.region(Region::new("us-east-1"));
+            }
+            if let Some(url) = &opts.endpoint_url {
+                conf = conf.endpoint_url(url).force_path_style(true);
+            }
+            Client::from_conf(conf.build())
+        });
+        Ok(S3Source {
+            rt,
+            client,
+            opts: opts.clone(),
+        })
+    }
+
+    /// Lists the objects of `uri` that can hold events of `window`.
+    pub fn list(&self, uri: &S3Uri, window: &Window, stats: &mut RunStats) -> Result<Vec<ObjectRef>> {
+        let shown = format!("s3://{}/{}", uri.bucket, uri.prefix);
+        self.rt.block_on(async {
+            let mut out = Vec::new();
+            let mut todo = vec![uri.prefix.clone()];
+            while let Some(prefix) = todo.pop() {
+                let mut pages = self
+                    .client
+                    .list_objects_v2()
+                    .bucket(&uri.bucket)
+                    .prefix(&prefix)
+                    .delimiter("/")
+                    .into_paginator()
+                    .page_size(self.opts.page_size)
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| s3_error("cannot list", &shown, &e))?;
+                    for cp in page.common_prefixes() {
+                        let Some(p) = cp.prefix() else { continue };
+                        let comps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
+                        let last = comps.last().copied().unwrap_or("");
+                        if last == "CloudTrail-Digest" || last == "CloudTrail-Insight" {
+                            stats.dirs_skipped_not_events += 1;
+                        } else if folder_key_range_of(&comps).is_some_and(|(lo, hi)| !window.overlaps_key_times(lo, hi))
+                            || self.opts.filtered_out(&comps)
+                        {
+                            stats.dirs_pruned += 1;
+                        } else {
+                            todo.push(p.to_string());
+                        }
+                    }
+                    for obj in page.contents() {
+                        let Some(key) = obj.key() else { continue };
+                        let size = obj.size().unwrap_or(0).max(0) as u64;
+                        let loc = Location::S3 {
+                            bucket: uri.bucket.clone(),
+                            key: key.to_string(),
+                        };
+                        let named = key == uri.prefix;
+                        out.extend(consider(
+                            format!("s3://{}/{key}", uri.bucket),
+                            loc,
+                            size,
+                            named,
+                            window,
+                            stats,
+                        ));
+                    }
+                }
+            }
+            out.sort_by(|a, b| a.uri.cmp(&b.uri));
+            Ok(out)
+        })
+    }
+
+    /// Fetches `objects` with bounded concurrency and sends each, whole, to `tx`
+    /// (blocking when the CPU stage is behind). Runs until all are sent.
+    pub fn fetch(&self, objects: Vec<ObjectRef>, tx: mpsc::Sender<(ObjectRef, std::result::Result<Vec<u8>, String>)>) {
+        let client = self.client.clone();
+        let limit = std::sync::Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
+        self.rt.block_on(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for obj in objects {
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    break;
+                };
+                let (client, tx) = (client.clone(), tx.clone());
+                tasks.spawn(async move {
+                    let bytes = get(&client, &obj).await;
+                    // The body is read whole before waiting on the channel (an unread
+                    // body would trip the SDK's stall protection).
+                    let _ = tx.send((obj, bytes)).await;
+                    drop(permit);
+                });
+                while let Some(done) = tasks.try_join_next() {
+                    let _ = done;
+                }
+            }
+            while tasks.join_next().await.is_some() {}
+        });
+    }
+}
+
+/// One GET with its body, retried on body errors (the SDK retries only up to the headers).
+async fn get(client: &Client, obj: &ObjectRef) -> std::result::Result<Vec<u8>, String> {
+    let Location::S3 { bucket, key } = &obj.loc else {
+        return Err("not an S3 object".into());
+    };
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+        }
+        match client.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => match out.body.collect().await {
+                Ok(b) => return Ok(b.into_bytes().to_vec()),
+                Err(e) => last = format!("reading the body failed: {e}"),
+            },
+            Err(e) => {
+                let code = e.code().map(str::to_owned);
+                last = match code.as_deref() {
+                    Some("NoSuchKey") => return Err("GetObject: NoSuchKey (deleted since the listing?)".into()),
+                    Some("AccessDenied") => return Err("GetObject: AccessDenied (needs s3:GetObject)".into()),
+                    _ => format!("GetObject failed: {}", DisplayErrorContext(&e)),
+                };
+            }
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris() {
+        assert_eq!(
+            parse_s3_uri("s3://b"),
+            Some(S3Uri {
+                bucket: "b".into(),
+                prefix: "".into()
+            })
+        );
+        assert_eq!(
+            parse_s3_uri("s3://b/logs/AWSLogs"),
+            Some(S3Uri {
+                bucket: "b".into(),
+                prefix: "logs/AWSLogs/".into()
+            })
+        );
+        assert_eq!(parse_s3_uri("s3://b/x/f.json.gz").unwrap().prefix, "x/f.json.gz");
+        assert_eq!(parse_s3_uri("s3:///x"), None);
+        assert_eq!(parse_s3_uri("/tmp/x"), None);
+    }
+
+    #[test]
+    fn account_and_region_filters_narrow_discovery() {
+        let o = S3Options {
+            accounts: vec!["111122223333".into()],
+            regions: vec!["eu-west-1".into()],
+            ..Default::default()
+        };
+        fn p(s: &str) -> Vec<&str> {
+            s.split('/').collect()
+        }
+        assert!(o.filtered_out(&p("AWSLogs/o-abc/444455556666")));
+        assert!(!o.filtered_out(&p("AWSLogs/o-abc/111122223333")));
+        assert!(
+            !o.filtered_out(&p("AWSLogs/111122223333/CloudTrail/us-east-1")),
+            "global events live there"
+        );
+        assert!(!o.filtered_out(&p("AWSLogs/111122223333/CloudTrail/eu-west-1")));
+        assert!(o.filtered_out(&p("AWSLogs/111122223333/CloudTrail/ap-south-1")));
+        assert!(!S3Options::default().filtered_out(&p("AWSLogs/444455556666/CloudTrail/ap-south-1")));
+    }
+}
