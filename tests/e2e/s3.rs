@@ -142,8 +142,15 @@ fn s3_gives_the_same_findings_as_local() {
     let s = start();
     for (name, user) in [
         ("device_deleted", "alice"),
+        ("group_mfa_no_device", "bob"),
+        ("clock_drift", "carol"),
+        ("account_wide", "team-01"),
         ("org_multi_account", "org-user-1"),
+        ("managed_policy_version", "dave"),
+        ("extend_48h", "erin"),
+        ("negative_control", "frank"),
         ("late_delivery", "grace"),
+        ("two_devices_one_removed", "henry"),
     ] {
         s.put(
             &format!("testdata/scenarios/{name}"),
@@ -175,11 +182,16 @@ fn s3_gives_the_same_findings_as_local() {
         assert_eq!(remote.code, local.code, "{name}: {}", remote.stderr);
         assert_eq!(comparable(remote.json()), comparable(local.json()), "{name}");
         let r = remote.json();
+        let objects: Vec<&str> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["evidence"].as_array().unwrap().iter())
+            .filter_map(|e| e["source_object"].as_str())
+            .collect();
         assert!(
-            r["findings"][0]["evidence"][0]["source_object"]
-                .as_str()
-                .unwrap()
-                .starts_with("s3://trail-bucket/")
+            objects.iter().all(|o| o.starts_with("s3://trail-bucket/")),
+            "{name}: {objects:?}"
         );
     }
     // Timelines too.
@@ -292,6 +304,27 @@ fn listing_paginates_prunes_and_counts_failures() {
         SK,
     );
     assert_eq!(strict.code, 3);
+    // More than 1,000 keys under one prefix: the default 1,000-key pages are followed.
+    let many = s.root.path().join("bucket-one/many");
+    std::fs::create_dir_all(&many).unwrap();
+    for i in 0..1100 {
+        std::fs::copy(&src, many.join(format!("part-{i:04}.json"))).unwrap();
+    }
+    let out = s.run(
+        &[
+            "timeline",
+            "-u",
+            "mallory",
+            "-s",
+            "s3://bucket-one/many",
+            "--format",
+            "json",
+        ],
+        SK,
+    );
+    let v = out.json();
+    assert_eq!(v["inputs"]["files_listed"], 1100, "{}", out.stderr);
+    assert_eq!(v["inputs"]["files_read"], 1100);
 }
 
 #[test]
