@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mfatrail::r#gen::{GenOptions, Scenario, generate};
+use mfatrail::event::TimeRange;
 use mfatrail::parse::{FileInfo, ParseOptions, Worker, parse_file};
 use mfatrail::pipeline::{LoadOptions, load};
 use mfatrail::source::Window;
+use mfatrail_gen::{GenOptions, Scenario, generate};
 
 fn archive() -> (tempfile::TempDir, Vec<Vec<u8>>, u64) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -60,7 +61,7 @@ fn archive() -> (tempfile::TempDir, Vec<Vec<u8>>, u64) {
 
 fn parse_opts(full: bool) -> ParseOptions {
     ParseOptions {
-        window: Window::open(0),
+        window: TimeRange::OPEN,
         full_parse: full,
         max_file_bytes: 1 << 31,
     }
@@ -111,14 +112,14 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     let opts = LoadOptions {
         sources: vec![PathBuf::from(dir.path())],
-        parse: parse_opts(false),
+        window: Window::open(0),
+        full_parse: false,
+        max_file_bytes: 1 << 31,
         threads: 0,
         progress: false,
         s3: Default::default(),
     };
-    g.bench_function("load_to_frame", |b| {
-        b.iter(|| load(&opts).expect("load").frame.height())
-    });
+    g.bench_function("load", |b| b.iter(|| load(&opts).expect("load").events.len()));
     g.finish();
 }
 

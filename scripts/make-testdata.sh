@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates testdata/scenarios/<name>/ with `mfatrail gen` (deterministic for
-# the seed). Goldens (expected.json) are then refreshed by running the e2e tests
-# with MFATRAIL_BLESS=1 and reviewed in the diff.
+# the seed). The snapshots (tests/e2e/snapshots) are then refreshed with
+# INSTA_UPDATE=always cargo test --test e2e and reviewed in the diff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet

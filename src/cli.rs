@@ -42,8 +42,8 @@ pub struct ReadArgs {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// How long after an event its log file may still be delivered (files are pruned by delivery time).
-    #[arg(long, default_value = "2h", value_name = "DURATION")]
-    pub delivery_lag: String,
+    #[arg(long, default_value = "2h", value_name = "DURATION", value_parser = crate::time::duration_arg)]
+    pub delivery_lag: i64,
     /// Parse every record instead of only the pre-filter's candidates (validates all JSON; slower).
     #[arg(long)]
     pub full_parse: bool,
@@ -184,9 +184,9 @@ pub struct OutputArgs {
 #[derive(Debug, Clone, Args)]
 pub struct PassArgs {
     /// Length of the first pass (the runbook's "last 24 hours").
-    #[arg(long, default_value = "24h", value_name = "DURATION")]
-    pub window: String,
+    #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = crate::time::duration_arg)]
+    pub window: i64,
     /// Length of the second pass when nothing correlates (the runbook's 48 hours).
-    #[arg(long, default_value = "48h", value_name = "DURATION")]
-    pub extend_to: String,
+    #[arg(long, default_value = "48h", value_name = "DURATION", value_parser = crate::time::duration_arg)]
+    pub extend_to: i64,
 }

@@ -27,6 +27,8 @@ pub enum Error {
     Output(#[from] std::io::Error),
     #[error("cannot build the thread pool: {0}")]
     ThreadPool(String),
+    #[error("{name} is a user name in {} accounts ({}): choose one with --account", .accounts.len(), .accounts.join(", "))]
+    AmbiguousUser { name: String, accounts: Vec<String> },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -11,6 +11,8 @@ pub enum Exit {
     Usage,
     /// `--strict` and some input could not be read.
     StrictFailures,
+    /// A rule failed internally: its finding has status `error`; the rest was reported.
+    RuleError,
 }
 
 impl From<Exit> for i32 {
@@ -20,6 +22,7 @@ impl From<Exit> for i32 {
             Exit::NoCorrelation => 1,
             Exit::Usage => 2,
             Exit::StrictFailures => 3,
+            Exit::RuleError => 4,
         }
     }
 }

@@ -1,17 +1,17 @@
-//! Runs source → decode → parse on rayon and builds the frame. Each file is
-//! independent: workers keep their buffers in thread-locals and hand back
-//! per-file column batches and counters, merged once at the end, so there is
-//! no lock on the hot path.
+//! Runs source → decode → parse on rayon and gathers the kept events, sorted.
+//! Each file is independent: workers keep their buffers in thread-locals and
+//! hand back per-file events and counters, merged once at the end, so there
+//! is no lock on the hot path.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use polars::prelude::DataFrame;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::frame::{self, Columns};
+use crate::event::{EventRow, TimeRange};
+use crate::frame::sort_events;
 use crate::parse::{FileInfo, ParseOptions, Worker, parse_file};
 use crate::progress::bytes_bar;
 use crate::source::s3::{S3Options, S3Source, S3Uri, parse_s3_uri};
@@ -25,16 +25,35 @@ thread_local! {
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub sources: Vec<PathBuf>,
-    pub parse: ParseOptions,
+    /// The events asked for, and the delivery lag that widens the listing.
+    pub window: Window,
+    /// Parse every record (validates all JSON; slower).
+    pub full_parse: bool,
+    /// Cap on a file's decompressed size.
+    pub max_file_bytes: u64,
     /// 0 = one per core.
     pub threads: usize,
     pub progress: bool,
     pub s3: S3Options,
 }
 
+impl LoadOptions {
+    fn parse(&self) -> ParseOptions {
+        ParseOptions {
+            window: TimeRange {
+                since: self.window.since,
+                until: self.window.until,
+            },
+            full_parse: self.full_parse,
+            max_file_bytes: self.max_file_bytes,
+        }
+    }
+}
+
 /// What a load produced.
 pub struct Loaded {
-    pub frame: DataFrame,
+    /// Every kept event, sorted by (time, event id, source object).
+    pub events: Vec<EventRow>,
     pub stats: RunStats,
     pub elapsed: Duration,
 }
@@ -70,12 +89,12 @@ pub fn split_sources(sources: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<S3Uri>)> 
     Ok((local, remote))
 }
 
-type FileResult = (Columns, RunStats);
+type FileResult = (Vec<EventRow>, RunStats);
 
 /// Lists, reads, decodes and parses every needed object; returns the sorted frame.
 pub fn load(opts: &LoadOptions) -> Result<Loaded> {
     let started = Instant::now();
-    let window = opts.parse.window;
+    let window = opts.window;
     let mut stats = RunStats::default();
     let (local_roots, s3_uris) = split_sources(&opts.sources)?;
     let local_objs = if local_roots.is_empty() {
@@ -96,7 +115,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
     }
     let total: u64 = local_objs.iter().chain(&s3_objs).map(|o| o.size).sum();
     let bar = bytes_bar(total, opts.progress, "reading");
-    let parse = opts.parse;
+    let parse = opts.parse();
     let pool = pool(opts.threads)?;
     let mut results: Vec<FileResult> = pool.install(|| {
         local_objs
@@ -138,17 +157,15 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
         });
     }
     bar.finish_and_clear();
-    let mut batches = Vec::with_capacity(results.len());
-    for (cols, s) in results {
+    let mut events = Vec::with_capacity(results.iter().map(|r| r.0.len()).sum());
+    for (rows, s) in results {
         stats.merge(s);
-        if !cols.is_empty() {
-            batches.push(cols);
-        }
+        events.extend(rows);
     }
     stats.normalize();
-    let frame = frame::build(batches)?;
+    sort_events(&mut events);
     Ok(Loaded {
-        frame,
+        events,
         stats,
         elapsed: started.elapsed(),
     })
@@ -157,7 +174,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
 fn failed(obj: &ObjectRef, why: impl Into<String>) -> FileResult {
     let mut s = RunStats::default();
     s.fail(&obj.uri, why);
-    (Columns::default(), s)
+    (Vec::new(), s)
 }
 
 fn parse_one(raw: &[u8], obj: &ObjectRef, parse: &ParseOptions) -> FileResult {

@@ -4,12 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use crate::error::{Error, Result};
-
-/// Milliseconds since the Unix epoch, UTC.
-pub type Millis = i64;
-
-pub const MINUTE: Millis = 60_000;
-pub const HOUR: Millis = 60 * MINUTE;
+pub use crate::event::{HOUR, MINUTE, Millis, format_millis};
 
 /// Which end of a day a bare date stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,33 +39,11 @@ pub fn parse_time_arg(s: &str, end: DayEnd) -> Result<Millis> {
     ))
 }
 
-/// Parses durations such as `24h`, `90m`, `2d`, `30s`, `1h30m`.
-pub fn parse_duration(s: &str) -> Result<Millis> {
-    let bad = || Error::usage("duration", s, "expected e.g. 24h, 90m, 2d, 1h30m");
-    let mut total: Millis = 0;
-    let mut num = String::new();
-    let mut seen_unit = false;
-    for c in s.trim().chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: Millis = num.parse().map_err(|_| bad())?;
-        num.clear();
-        let unit = match c {
-            'd' => 24 * HOUR,
-            'h' => HOUR,
-            'm' => MINUTE,
-            's' => 1000,
-            _ => return Err(bad()),
-        };
-        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
-        seen_unit = true;
-    }
-    if !num.is_empty() || !seen_unit {
-        return Err(bad());
-    }
-    Ok(total)
+/// clap value parser for durations (`24h`, `90m`, `2d`, `1h30m`, humantime's syntax), in
+/// milliseconds.
+pub fn duration_arg(s: &str) -> std::result::Result<Millis, String> {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("{e}: expected e.g. 24h, 90m, 2d, 1h30m"))?;
+    Millis::try_from(d.as_millis()).map_err(|_| "duration too long".to_string())
 }
 
 /// Parses a CloudTrail `eventTime` (`2026-11-27T10:00:00Z`, fractional
@@ -113,15 +86,6 @@ pub fn parse_event_time(s: &str) -> Option<Millis> {
     .map(|n| Utc.from_utc_datetime(&n).timestamp_millis())
 }
 
-/// RFC 3339 with a `Z`, second precision unless milliseconds are present.
-pub fn format_millis(ms: Millis) -> String {
-    match Utc.timestamp_millis_opt(ms).single() {
-        Some(dt) if ms % 1000 == 0 => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        None => format!("@{ms}ms"),
-    }
-}
-
 /// A duration for humans: `2h 5m`, `45s`, `3d 4h`.
 pub fn format_duration(ms: Millis) -> String {
     let s = ms.unsigned_abs() / 1000;
@@ -160,11 +124,11 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("24h").unwrap(), 24 * HOUR);
-        assert_eq!(parse_duration("1h30m").unwrap(), 90 * MINUTE);
-        assert_eq!(parse_duration("2d").unwrap(), 48 * HOUR);
+        assert_eq!(duration_arg("24h").unwrap(), 24 * HOUR);
+        assert_eq!(duration_arg("1h30m").unwrap(), 90 * MINUTE);
+        assert_eq!(duration_arg("2d").unwrap(), 48 * HOUR);
         for bad in ["", "h", "12", "3x", "-1h"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+            assert!(duration_arg(bad).is_err(), "{bad}");
         }
     }
 

@@ -3,9 +3,10 @@
 use std::io::Write;
 
 use crate::cli::DiagnoseArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::event::{Principal, PrincipalKind, ROOT};
 use crate::exit::Exit;
-use crate::frame;
+use crate::index::{Index, Resolved};
 use crate::pipeline::load;
 use crate::report::Format;
 use crate::report::diagnosis::{to_json, write_text};
@@ -21,10 +22,31 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     opts.s3.accounts = a.filter.accounts.clone();
     opts.s3.regions = a.filter.regions.clone();
     let loaded = load(&opts)?;
-    let rows = super::filter_rows(frame::rows(&loaded.frame)?, &a.filter);
+    let mut ix = Index::build(super::filter_rows(loaded.events, &a.filter));
+    let pid = match ix.resolve_user(&a.user, &a.filter.accounts) {
+        Resolved::One(p) => p,
+        Resolved::Ambiguous(accounts) => {
+            return Err(Error::AmbiguousUser {
+                name: a.user.clone(),
+                accounts: accounts
+                    .iter()
+                    .map(|(acct, n)| format!("{acct}: {n} failure signal(s)"))
+                    .collect(),
+            });
+        }
+        Resolved::Absent => {
+            let kind = if a.user.eq_ignore_ascii_case(ROOT) {
+                PrincipalKind::Root
+            } else {
+                PrincipalKind::IamUser
+            };
+            let account = a.filter.accounts.first().cloned().unwrap_or_default();
+            ix.ensure(Principal::new(kind, &account, &a.user))
+        }
+    };
     let d = diagnose(
-        &rows,
-        &a.user,
+        &ix,
+        pid,
         &DiagnoseOptions {
             until,
             window,
@@ -38,7 +60,9 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         Format::Text => write_text(w, &d, &loaded.stats, loaded.elapsed),
     })?;
-    let ok = if d.causes.is_empty() {
+    let ok = if d.has_error() {
+        Exit::RuleError
+    } else if d.causes.is_empty() {
         Exit::NoCorrelation
     } else {
         Exit::Ok

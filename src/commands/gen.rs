@@ -7,9 +7,9 @@ use chrono::{TimeZone, Utc};
 use crate::cli::GenArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::r#gen::{GenOptions, Scenario, generate};
 use crate::report::human_bytes;
 use crate::time::{DayEnd, parse_time_arg};
+use mfatrail_gen::{GenOptions, Scenario, generate};
 
 pub fn run(a: GenArgs, out: &mut dyn Write) -> Result<Exit> {
     let since_ms = parse_time_arg(&a.since, DayEnd::Start)?;

@@ -10,11 +10,10 @@ use std::io::Write;
 
 use crate::cli::{Cli, Command, ReadArgs};
 use crate::error::Result;
+use crate::event::EventRow;
 use crate::exit::Exit;
-use crate::parse::ParseOptions;
 use crate::pipeline::LoadOptions;
 use crate::source::Window;
-use crate::time::parse_duration;
 
 /// Runs a parsed command line, writing reports to `out` and notes to `err`.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
@@ -29,14 +28,15 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
 
 /// Builds the load options of a reading command for `window` (since/until set by the caller).
 pub fn load_options(r: &ReadArgs, since: Option<i64>, until: Option<i64>) -> Result<LoadOptions> {
-    let lag = parse_duration(&r.delivery_lag)?;
     Ok(LoadOptions {
         sources: r.sources.clone(),
-        parse: ParseOptions {
-            window: Window { since, until, lag },
-            full_parse: r.full_parse,
-            max_file_bytes: r.max_file_bytes,
+        window: Window {
+            since,
+            until,
+            lag: r.delivery_lag,
         },
+        full_parse: r.full_parse,
+        max_file_bytes: r.max_file_bytes,
         threads: r.threads,
         progress: !r.quiet,
         s3: crate::source::s3::S3Options {
@@ -87,7 +87,7 @@ pub fn with_output<T>(
 }
 
 /// Keeps the events that `--account`/`--region` select (global-service events always).
-pub fn filter_rows(rows: Vec<crate::parse::EventRow>, f: &crate::cli::FilterArgs) -> Vec<crate::parse::EventRow> {
+pub fn filter_rows(rows: Vec<EventRow>, f: &crate::cli::FilterArgs) -> Vec<EventRow> {
     if f.accounts.is_empty() && f.regions.is_empty() {
         return rows;
     }
@@ -125,14 +125,12 @@ pub fn since_until(since: &Option<String>, until: &Option<String>) -> Result<(Op
 
 /// `--window`/`--extend-to` in milliseconds, checked.
 pub fn passes(p: &crate::cli::PassArgs) -> Result<(i64, i64)> {
-    let window = parse_duration(&p.window)?;
-    let extend_to = parse_duration(&p.extend_to)?;
-    if window <= 0 || extend_to < window {
+    if p.window <= 0 || p.extend_to < p.window {
         return Err(crate::Error::usage(
             "--extend-to",
-            p.extend_to.clone(),
+            crate::time::format_duration(p.extend_to),
             "must be at least --window (> 0)",
         ));
     }
-    Ok((window, extend_to))
+    Ok((p.window, p.extend_to))
 }

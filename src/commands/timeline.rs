@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use crate::cli::TimelineArgs;
 use crate::error::Result;
+use crate::event::EventRow;
 use crate::exit::Exit;
-use crate::frame;
-use crate::parse::EventRow;
+use crate::index::Index;
 use crate::pipeline::load;
 use crate::report::{Format, Inputs, clip, sanitize, write_summary};
 use crate::time::format_millis;
@@ -31,7 +31,17 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
     let (since, until) = super::since_until(&a.since, &a.until)?;
     let opts = super::load_options(&a.read, since, until)?;
     let loaded = load(&opts)?;
-    let events = frame::rows(&frame::for_user(&loaded.frame, &a.user)?)?;
+    let ix = Index::build(loaded.events);
+    // Every principal of that name (a name is unique only within an account): their events,
+    // as caller, as the user acted on, or naming one of their devices.
+    let mut idx: Vec<u32> = ix
+        .named(&a.user)
+        .into_iter()
+        .flat_map(|p| ix.about(p).iter().copied())
+        .collect();
+    idx.sort_unstable();
+    idx.dedup();
+    let events: Vec<EventRow> = idx.into_iter().map(|i| ix.event(i).clone()).collect();
     super::with_output(&a.out.output, out, |w| match a.out.format {
         Format::Json => {
             let doc = TimelineJson {
@@ -46,16 +56,23 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             writeln!(w)
         }
-        Format::Text => write_text(w, &a.user, &events, &loaded),
+        Format::Text => write_text(w, &a.user, &events, &loaded.stats, loaded.elapsed),
     })?;
     Ok(super::strict_exit(&a.read, &loaded.stats, Exit::Ok))
 }
 
-fn write_text(w: &mut dyn Write, user: &str, events: &[EventRow], l: &crate::pipeline::Loaded) -> std::io::Result<()> {
+fn write_text(
+    w: &mut dyn Write,
+    user: &str,
+    events: &[EventRow],
+    stats: &crate::stats::RunStats,
+    elapsed: std::time::Duration,
+) -> std::io::Result<()> {
     writeln!(w, "Timeline of {} ({} events)", sanitize(user), events.len())?;
     writeln!(w)?;
     for e in events {
-        let who = match (&e.user_name, &e.target_user) {
+        let actor = e.user_name.as_ref().or(e.role_name.as_ref());
+        let who = match (actor, &e.target_user) {
             (Some(u), Some(t)) if u != t => format!(" by {} on {}", sanitize(u), sanitize(t)),
             _ => String::new(),
         };
@@ -100,5 +117,5 @@ fn write_text(w: &mut dyn Write, user: &str, events: &[EventRow], l: &crate::pip
         writeln!(w, "    {}", details.join(" | "))?;
     }
     writeln!(w)?;
-    write_summary(w, &l.stats, l.elapsed)
+    write_summary(w, stats, elapsed)
 }

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::parse::{EventClass, EventRow, Outcome};
+use crate::event::{EventClass, EventRow, Outcome};
 
 macro_rules! schema {
     ($( $field:ident : $kind:ident = $name:literal ),* $(,)?) => {
@@ -20,8 +20,8 @@ macro_rules! schema {
         }
 
         impl Columns {
-            pub fn push(&mut self, r: EventRow) {
-                $( self.$field.push(schema!(@to $kind, r.$field)); )*
+            pub fn push(&mut self, r: &EventRow) {
+                $( self.$field.push(schema!(@to $kind, r.$field.clone())); )*
             }
             pub fn append(&mut self, mut o: Columns) {
                 $( self.$field.append(&mut o.$field); )*
@@ -104,6 +104,8 @@ schema! {
     error_message: opt_str = "error_message",
     identity_type: opt_str = "identity_type",
     user_name: opt_str = "user_name",
+    role_name: opt_str = "role_name",
+    session_name: opt_str = "session_name",
     principal_arn: opt_str = "principal_arn",
     account_id: opt_str = "account_id",
     access_key_id: opt_str = "access_key_id",
@@ -114,7 +116,11 @@ schema! {
     mfa_used: opt_bool = "mfa_used",
     mfa_authenticated: opt_bool = "mfa_authenticated",
     target_user: opt_str = "target_user",
+    target_role: opt_str = "target_role",
     mfa_serial: opt_str = "mfa_serial",
+    credential_type: opt_str = "credential_type",
+    denied_action: opt_str = "denied_action",
+    deny_policy: opt_str = "deny_policy",
     policy_arn: opt_str = "policy_arn",
     group_name: opt_str = "group_name",
     policy_name: opt_str = "policy_name",

@@ -159,7 +159,7 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>, pool: &[Vec<u8>]) {
 
 fn kept_ids(data: &[u8], full: bool) -> (Vec<String>, RunStats) {
     let opts = ParseOptions {
-        window: Window::open(0),
+        window: TimeRange::OPEN,
         full_parse: full,
         max_file_bytes: 1 << 22,
     };
@@ -169,7 +169,7 @@ fn kept_ids(data: &[u8], full: bool) -> (Vec<String>, RunStats) {
     };
     let (cols, stats) = parse_file(data, file, &opts, &mut Worker::default());
     assert_eq!(cols.len() as u64, stats.records_kept);
-    (cols.event_id.clone(), stats)
+    (cols.into_iter().map(|r| r.event_id).collect(), stats)
 }
 
 #[test]

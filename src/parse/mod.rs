@@ -19,11 +19,8 @@ use aho_corasick::AhoCorasick;
 use std::sync::OnceLock;
 
 use crate::decode::{DecodeError, Inflater, is_gzip};
-use crate::frame::Columns;
-use crate::source::Window;
+use crate::event::{EventRow, Millis, TimeRange};
 use crate::stats::RunStats;
-use crate::time::Millis;
-pub use classify::{EventClass, EventRow, Outcome};
 use classify::{Reject, classify};
 use scan::{Shape, detect_shape, for_each_record};
 
@@ -31,7 +28,9 @@ use scan::{Shape, detect_shape, for_each_record};
 /// substring of the name or text a kept class needs (ConsoleLogin, CheckMfa,
 /// serialNumber, MultiFactorAuthentication, GetSessionToken, *MFADevice,
 /// *UserPolicy, *GroupPolicy, *RolePolicy, CreatePolicy*, *PolicyVersion,
-/// AddUserToGroup, RemoveUserFromGroup, CreateUser, "explicit deny"), cut so
+/// AddUserToGroup, RemoveUserFromGroup, CreateUser, "explicit deny", CreateRole,
+/// "…:AssumeRole on resource" (trust-policy denials), Identity Center's
+/// CredentialVerification and UserAuthentication), cut so
 /// that its first bytes are rare in CloudTrail JSON: the SIMD searcher then
 /// rarely stops on a false start ("ser" in every userName, "Cre" in every
 /// CreateDate would make it crawl).
@@ -51,6 +50,10 @@ pub const MARKERS: &[&str] = &[
     "rFromGroup",
     "teUser",
     "cit deny",
+    "teRole",
+    "le on resou",
+    "lVerification",
+    "rAuthentication",
 ];
 
 /// Any `\u` escape could spell a marker: such records are always parsed.
@@ -70,7 +73,8 @@ fn markers() -> &'static AhoCorasick {
 /// Options of the parse stage.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseOptions {
-    pub window: Window,
+    /// Events outside this range are counted (`records_outside_window`) and dropped.
+    pub window: TimeRange,
     /// Parse every record (validates all JSON; slower).
     pub full_parse: bool,
     /// Cap on a file's decompressed size.
@@ -122,13 +126,13 @@ impl Worker {
 }
 
 /// Parses one file's bytes (gzip or plain) into kept rows and counters.
-pub fn parse_file(raw: &[u8], file: FileInfo, opts: &ParseOptions, w: &mut Worker) -> (Columns, RunStats) {
+pub fn parse_file(raw: &[u8], file: FileInfo, opts: &ParseOptions, w: &mut Worker) -> (Vec<EventRow>, RunStats) {
     let uri = file.uri;
     let mut stats = RunStats {
         bytes_compressed: raw.len() as u64,
         ..RunStats::default()
     };
-    let mut cols = Columns::default();
+    let mut cols = Vec::new();
     let err = w.decoder.decode(raw, opts.max_file_bytes).err();
     let json: &[u8] = if is_gzip(raw) { &w.decoder.inflated } else { raw };
     match err {
@@ -158,7 +162,7 @@ pub fn parse_file(raw: &[u8], file: FileInfo, opts: &ParseOptions, w: &mut Worke
 /// Events later than this are clock garbage (the year 2100).
 const FAR_FUTURE: Millis = 4_102_444_800_000;
 /// Slack for events newer than their file's delivery time (the key time is cut to the minute).
-const KEY_TIME_SLACK: Millis = crate::time::HOUR;
+const KEY_TIME_SLACK: Millis = crate::event::HOUR;
 
 /// What the parse of one file needs to know about it.
 #[derive(Debug, Clone, Copy)]
@@ -173,7 +177,7 @@ fn parse_json(
     file: FileInfo,
     opts: &ParseOptions,
     w: &mut Parser,
-    cols: &mut Columns,
+    cols: &mut Vec<EventRow>,
     stats: &mut RunStats,
 ) {
     let uri = file.uri;
@@ -341,7 +345,6 @@ fn first_record_has_records_key(json: &[u8], w: &mut Parser) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::rows;
 
     const A: &str = r#"{"eventTime":"2026-11-27T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"a","userIdentity":{"type":"IAMUser","userName":"alice"},"responseElements":{"ConsoleLogin":"Failure"},"additionalEventData":{"MFAUsed":"Yes"},"errorMessage":"Failed authentication"}"#;
     const NOISE: &str = r#"{"eventTime":"2026-11-27T10:00:01Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","eventID":"n","userIdentity":{"type":"IAMUser","userName":"alice"},"requestParameters":{"filterSet":{"items":[{"name":"tag:x","valueSet":{}}]}}}"#;
@@ -349,7 +352,7 @@ mod tests {
 
     fn kept(doc: &str, full: bool) -> (Vec<String>, RunStats) {
         let opts = ParseOptions {
-            window: Window::open(0),
+            window: TimeRange::OPEN,
             full_parse: full,
             max_file_bytes: 1 << 20,
         };
@@ -357,9 +360,8 @@ mod tests {
             uri: "t.json",
             key_time: None,
         };
-        let (cols, stats) = parse_file(doc.as_bytes(), file, &opts, &mut Worker::default());
-        let df = crate::frame::build(vec![cols]).unwrap();
-        (rows(&df).unwrap().into_iter().map(|r| r.event_id).collect(), stats)
+        let (rows, stats) = parse_file(doc.as_bytes(), file, &opts, &mut Worker::default());
+        (rows.into_iter().map(|r| r.event_id).collect(), stats)
     }
 
     #[test]

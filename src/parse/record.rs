@@ -154,6 +154,7 @@ lenient_struct!(
         additional: Additional<'a> = "additionalEventData",
         request: Request<'a> = "requestParameters",
         response: Response<'a> = "responseElements",
+        service_details: ServiceDetails<'a> = "serviceEventDetails",
         records_key: Present = "Records",
         digest_key: Present = "digestStartTime",
     }
@@ -168,7 +169,23 @@ lenient_struct!(UserIdentity {
     user_name: Str<'a> = "userName",
     invoked_by: Str<'a> = "invokedBy",
     session_context: SessionContext<'a> = "sessionContext",
+    on_behalf_of: OnBehalfOf<'a> = "onBehalfOf",
 });
+
+lenient_struct!(OnBehalfOf {
+    user_id: Str<'a> = "userId",
+    identity_store_arn: Str<'a> = "identityStoreArn",
+});
+
+lenient_struct!(
+    /// IAM Identity Center sign-in steps keep their verdict here.
+    ServiceDetails {
+        credential_verification: Str<'a> = "CredentialVerification",
+        credential_challenge: Str<'a> = "CredentialChallenge",
+        user_authentication: Str<'a> = "UserAuthentication",
+        credential_type: Str<'a> = "CredentialType",
+    }
+);
 
 lenient_struct!(SessionContext {
     issuer: Issuer<'a> = "sessionIssuer",
@@ -190,6 +207,7 @@ lenient_struct!(Additional {
     mfa_used: Str<'a> = "MFAUsed",
     mfa_identifier: Str<'a> = "MFAIdentifier",
     mfa_type: Str<'a> = "MfaType",
+    credential_type: Str<'a> = "CredentialType",
 });
 
 lenient_struct!(Request {
@@ -200,6 +218,8 @@ lenient_struct!(Request {
     policy_name: Str<'a> = "policyName",
     policy_document: Str<'a> = "policyDocument",
     role_name: Str<'a> = "roleName",
+    role_arn: Str<'a> = "roleArn",
+    assume_role_policy_document: Str<'a> = "assumeRolePolicyDocument",
     set_as_default: Str<'a> = "setAsDefault",
     version_id: Str<'a> = "versionId",
     virtual_mfa_device_name: Str<'a> = "virtualMFADeviceName",

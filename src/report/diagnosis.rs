@@ -5,9 +5,10 @@
 use std::io::Write;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::{Inputs, clip, sanitize, write_summary};
+use crate::event::Principal;
+use crate::rules::pass::Baseline;
 use crate::rules::{Diagnosis, Finding, Status};
 use crate::stats::RunStats;
 use crate::time::{format_duration, format_millis};
@@ -30,8 +31,9 @@ pub struct ConclusionJson<'a> {
 #[derive(Serialize)]
 pub struct DiagnosisJson<'a> {
     pub user: &'a str,
+    pub principal: &'a Principal,
     pub window: WindowJson,
-    pub baseline: &'a Map<String, Value>,
+    pub baseline: &'a Baseline,
     pub findings: &'a [Finding],
     pub conclusion: ConclusionJson<'a>,
     pub inputs: Inputs,
@@ -39,7 +41,8 @@ pub struct DiagnosisJson<'a> {
 
 pub fn to_json<'a>(d: &'a Diagnosis, stats: &RunStats, elapsed: std::time::Duration) -> DiagnosisJson<'a> {
     DiagnosisJson {
-        user: &d.user,
+        user: &d.principal.name,
+        principal: &d.principal,
         window: WindowJson {
             since: format_millis(d.since),
             until: format_millis(d.until),
@@ -66,6 +69,7 @@ fn badge(s: Status) -> &'static str {
         Status::RuledOut => "ruled out    ",
         Status::Inconclusive => "inconclusive ",
         Status::NotEvaluable => "not evaluable",
+        Status::Error => "ERROR        ",
     }
 }
 
@@ -75,7 +79,27 @@ pub fn write_text(
     stats: &RunStats,
     elapsed: std::time::Duration,
 ) -> std::io::Result<()> {
-    writeln!(w, "MFA diagnosis for {}", sanitize(&d.user))?;
+    let p = &d.principal;
+    let what = match p.kind {
+        crate::event::PrincipalKind::IamUser => "IAM user",
+        crate::event::PrincipalKind::Root => "root user",
+        crate::event::PrincipalKind::RoleSession => "role session",
+        crate::event::PrincipalKind::IdentityCenterUser => "IAM Identity Center user",
+    };
+    if p.account.is_empty() {
+        writeln!(
+            w,
+            "MFA diagnosis for {} ({what}, not in the data read)",
+            sanitize(&p.name)
+        )?;
+    } else {
+        writeln!(
+            w,
+            "MFA diagnosis for {} ({what}, account {})",
+            sanitize(&p.name),
+            sanitize(&p.account)
+        )?;
+    }
     writeln!(
         w,
         "Window: {} .. {} ({}{}){}",

@@ -6,99 +6,174 @@
 //! > baseline for root cause analysis.
 //!
 //! ## What it checks
-//! The user's first failure signal in the window (T0): an `mfa_failure`; where there is none, an
-//! `mfa_required_denied` (a user whose device is gone often signs in without MFA and is then
-//! denied by the MFA policy); else an `explicit_deny_with_mfa` when a known
-//! `aws:MultiFactorAuthAge` condition reaches the user (stale MFA sessions).
+//! The principal's first failure signal in the window (T0, computed by the pass): the first MFA
+//! failure that is not typing (typing: at most two failures resolved by a success within five
+//! minutes); where there is none, the first MFA-required denial; where there is none, the first
+//! typo; else a denial of an MFA session under a known `aws:MultiFactorAuthAge` condition.
+//! Console failures with MFAUsed=Yes that name no device are counted apart: CloudTrail does not
+//! say whether the password or the code was wrong.
 //!
 //! ## Evidence
-//! The first and last signals; metrics count failures and denials and list IPs, user agents,
-//! serials and the console/CLI split.
+//! The first and last signals; metrics count failures (typos, ambiguous console failures) and
+//! denials and list IPs, user agents and serials.
 //!
 //! ## Verdicts
 //! confirmed when T0 exists. Never ruled out.
 //!
 //! ## Not evaluable when
-//! the user has no failure signal in the window.
+//! the principal has no failure signal in the window, or is not an IAM user or root (role
+//! sessions and Identity Center users have no IAM MFA device that CloudTrail shows).
 
 use std::collections::BTreeSet;
 
-use super::{Ctx, Evidence, Finding, RuleMeta, Status};
-use crate::time::format_millis;
+use serde::Serialize;
+
+use super::pass::Signal;
+use super::{Evidence, Finding, Metrics as M, Pass, RuleMeta, Status};
+use crate::event::{EventClass, EventRow, PrincipalKind, format_millis};
 
 pub const META: RuleMeta = RuleMeta {
     id: "D1",
     title: "Failure baseline",
     runbook_step: "Diagnosis 1",
-    checks: "first MFA failure (or MFA-required denial) of the user in the window: T0 for every other rule",
+    checks: "first MFA failure that is not typing (else MFA-required denial) of the user in the window: T0 for every other rule",
+    next_step: "Use T0 to line up the other evidence; ask the user what changed around then.",
 };
 
-pub fn eval(ctx: &Ctx) -> Finding {
-    let Some(t0) = ctx.t0 else {
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Metrics {
+    pub t0: Option<String>,
+    pub signal: Option<Signal>,
+    pub failures: usize,
+    /// Failures resolved by a success within minutes: typing, not the onset.
+    pub typo_failures: usize,
+    /// Console failures with MFAUsed=Yes naming no device: password or code.
+    pub ambiguous_console_failures: usize,
+    pub console_failures: usize,
+    pub cli_failures: usize,
+    pub mfa_required_denials: usize,
+    pub stale_mfa_denials: usize,
+    /// Explicit denies from SCPs, resource policies, boundaries or session policies: context,
+    /// never evidence of an MFA requirement.
+    pub other_explicit_denies: usize,
+    pub source_ips: Vec<String>,
+    pub user_agents: Vec<String>,
+    pub serials: Vec<String>,
+}
+
+pub fn eval(p: &Pass) -> Finding {
+    let ix = p.ix;
+    if !p.principal.kind.has_iam_devices() {
+        let what = match p.principal.kind {
+            PrincipalKind::IdentityCenterUser => {
+                "an IAM Identity Center user: its MFA is managed in Identity Center, not by IAM devices and policies"
+            }
+            _ => "a role session: roles have no MFA devices; the MFA belongs to whoever assumed the role",
+        };
+        return Finding::new(
+            &META,
+            Status::NotEvaluable,
+            format!("{} is {what}. The IAM user rules do not apply.", p.principal.label()),
+        )
+        .with_evidence(
+            p.events
+                .iter()
+                .take(5)
+                .map(|&i| Evidence::of(ix, i, "event of this principal"))
+                .collect(),
+        );
+    }
+    let other_denies = p.own(&[EventClass::ExplicitDenyOther]).len();
+    let Some(t0) = p.t0 else {
         return Finding::new(
             &META,
             Status::NotEvaluable,
             format!(
                 "{} has no MFA failure, MFA-required denial or stale-MFA denial between {} and {}.",
-                ctx.user,
-                format_millis(ctx.since),
-                format_millis(ctx.until)
+                p.principal.name,
+                format_millis(p.since),
+                format_millis(p.until)
             ),
         )
-        .metric("failures", 0);
+        .with_metrics(M::D1(Metrics {
+            other_explicit_denies: other_denies,
+            ..Metrics::default()
+        }));
     };
-    let signals = ctx.signals();
+    let signals = p.signals();
     let last = signals.last().copied().unwrap_or(t0);
-    let distinct = |f: &dyn Fn(&crate::parse::EventRow) -> Option<String>| -> Vec<String> {
+    let distinct = |f: &dyn Fn(&EventRow) -> Option<String>| -> Vec<String> {
         signals
             .iter()
-            .filter_map(|e| f(e))
+            .filter_map(|&i| f(ix.event(i)))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect()
     };
-    let console = ctx
+    let console = p
         .failures
         .iter()
-        .filter(|e| e.event_source == "signin.amazonaws.com")
+        .filter(|&&i| ix.event(i).event_source == "signin.amazonaws.com")
         .count();
-    let what = match t0.class {
-        crate::parse::EventClass::MfaFailure => "MFA failure",
-        crate::parse::EventClass::MfaRequiredDenied => "MFA-required denial (no MFA failure in the window)",
+    let ambiguous = p
+        .failures
+        .iter()
+        .filter(|&&i| ix.event(i).class == EventClass::ConsoleFailureAmbiguous)
+        .count();
+    let typos = p.failures.len() - p.real_failures.len();
+    let e0 = ix.event(t0);
+    let what = match p.signal {
+        Some(Signal::MfaFailure) if e0.class == EventClass::ConsoleFailureAmbiguous => {
+            "failed console sign-in with MFA (password or code: CloudTrail does not say which)"
+        }
+        Some(Signal::MfaFailure) => "MFA failure",
+        Some(Signal::MfaRequiredDenial) => "MFA-required denial (no MFA failure in the window)",
+        Some(Signal::Typo) => "MFA failure, and every failure was typing (resolved by a success within minutes)",
         _ => "denial of an MFA session by an MFA-age condition",
     };
-    let mut ev = vec![Evidence::of(t0, format!("first {what}: T0"))];
-    if last.event_id != t0.event_id {
-        ev.push(Evidence::of(last, "last failure signal in the window"));
+    let mut ev = vec![Evidence::of(ix, t0, format!("first {what}: T0"))];
+    if last != t0 {
+        ev.push(Evidence::of(ix, last, "last failure signal in the window"));
     }
+    let typo_note = if typos > 0 && p.signal != Some(Signal::Typo) {
+        format!(" ({typos} earlier or later failure(s) were typing and are not the onset)")
+    } else {
+        String::new()
+    };
     Finding::new(
         &META,
         Status::Confirmed,
         format!(
-            "First {what} at {} ({} {}); {} MFA failures and {} MFA-required denials up to {}, from {} with {}.",
-            format_millis(t0.event_time),
-            t0.event_name,
-            t0.error_message
+            "First {what} at {} ({} {}){typo_note}; {} MFA failures and {} MFA-required denials up to {}, from {} with {}.",
+            format_millis(e0.event_time),
+            e0.event_name,
+            e0.error_message
                 .as_deref()
                 .map(|m| format!("\"{}\"", m.trim()))
                 .unwrap_or_default(),
-            ctx.failures.len(),
-            ctx.denials.len(),
-            format_millis(last.event_time),
+            p.failures.len(),
+            p.denials.len(),
+            format_millis(ix.event(last).event_time),
             short_list(&distinct(&|e| e.source_ip.clone()), "IP"),
             short_list(&distinct(&|e| e.user_agent.clone()), "user agent"),
         ),
     )
     .with_evidence(ev)
-    .metric("t0", format_millis(t0.event_time))
-    .metric("failures", ctx.failures.len())
-    .metric("console_failures", console)
-    .metric("cli_failures", ctx.failures.len() - console)
-    .metric("mfa_required_denials", ctx.denials.len())
-    .metric("stale_mfa_denials", ctx.stale_denials.len())
-    .metric("source_ips", distinct(&|e| e.source_ip.clone()))
-    .metric("user_agents", distinct(&|e| e.user_agent.clone()))
-    .metric("serials", distinct(&|e| e.mfa_serial.clone()))
+    .with_metrics(M::D1(Metrics {
+        t0: Some(format_millis(e0.event_time)),
+        signal: p.signal,
+        failures: p.failures.len(),
+        typo_failures: typos,
+        ambiguous_console_failures: ambiguous,
+        console_failures: console,
+        cli_failures: p.failures.len() - console,
+        mfa_required_denials: p.denials.len(),
+        stale_mfa_denials: p.stale_denials.len(),
+        other_explicit_denies: other_denies,
+        source_ips: distinct(&|e| e.source_ip.clone()),
+        user_agents: distinct(&|e| e.user_agent.clone()),
+        serials: distinct(&|e| e.mfa_serial.clone()),
+    }))
 }
 
 /// `a, b and 3 more IPs` style lists for summaries.
@@ -113,37 +188,68 @@ fn short_list(items: &[String], what: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::EventClass::*;
-    use crate::rules::context::tests::ev;
+    use crate::event::EventClass::*;
+    use crate::index::tests::ev;
+    use crate::rules::pass::tests::{index, pass};
 
-    #[test]
-    fn first_failure_wins_over_denials() {
-        let events = vec![
-            ev(1, MfaRequiredDenied, Some("bob"), None, None),
-            ev(5, MfaFailure, Some("bob"), None, Some("s")),
-            ev(9, MfaFailure, Some("bob"), None, Some("s")),
-            ev(3, MfaFailure, Some("other"), None, None),
-        ];
-        let mut events = events;
-        events.sort_by_key(|e| e.event_time);
-        let ctx = Ctx::new(&events, "BOB", 0, 600_000, false);
-        let f = eval(&ctx);
-        assert_eq!(f.status, Status::Confirmed);
-        assert_eq!(f.evidence[0].event_id, "e5-mfa_failure");
-        assert_eq!(f.metrics["failures"], 2);
-        assert_eq!(f.metrics["mfa_required_denials"], 1);
+    fn metrics(f: &Finding) -> &Metrics {
+        match &f.metrics {
+            M::D1(m) => m,
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn denial_only_and_nothing() {
-        let events = vec![ev(2, MfaRequiredDenied, Some("bob"), None, None)];
-        let f = eval(&Ctx::new(&events, "bob", 0, 600_000, false));
+    fn first_real_failure_wins_over_denials_and_typos() {
+        let s = Some("arn:aws:iam::111122223333:mfa/bob");
+        let ix = index(vec![
+            // A typo in the morning: fail, success a minute later.
+            ev(0, MfaFailure, Some("bob"), None, s),
+            ev(1, MfaSuccess, Some("bob"), None, s),
+            ev(3, MfaRequiredDenied, Some("bob"), None, None),
+            ev(5, MfaFailure, Some("bob"), None, s),
+            ev(9, MfaFailure, Some("bob"), None, s),
+            ev(4, MfaFailure, Some("other"), None, None),
+        ]);
+        let f = eval(&pass(&ix, "BOB"));
+        assert_eq!(f.status, Status::Confirmed);
+        assert_eq!(f.evidence[0].event_id, "e5-mfa_failure");
+        let m = metrics(&f);
+        assert_eq!((m.failures, m.typo_failures, m.mfa_required_denials), (3, 1, 1));
+    }
+
+    #[test]
+    fn denial_only_typing_only_and_nothing() {
+        let ix = index(vec![ev(2, MfaRequiredDenied, Some("bob"), None, None)]);
+        let f = eval(&pass(&ix, "bob"));
         assert_eq!(f.status, Status::Confirmed);
         assert!(f.summary.contains("MFA-required denial"));
-        let f = eval(&Ctx::new(&events, "carol", 0, 600_000, false));
+        let ix = index(vec![
+            ev(2, MfaRequiredDenied, Some("bob"), None, None),
+            ev(3, MfaFailure, Some("carol"), None, None),
+            ev(4, MfaSuccess, Some("carol"), None, None),
+        ]);
+        let f = eval(&pass(&ix, "carol"));
+        assert_eq!(metrics(&f).signal, Some(Signal::Typo));
+        let f = eval(&crate::rules::Pass::new(
+            &ix,
+            crate::rules::pass::tests::pid(&ix, "bob"),
+            180_000,
+            600_000,
+            false,
+        ));
+        assert_eq!(f.status, Status::NotEvaluable, "outside the window does not count");
+    }
+
+    #[test]
+    fn role_sessions_are_not_evaluable() {
+        let mut e = ev(2, MfaRequiredDenied, None, None, None);
+        e.identity_type = Some("AssumedRole".into());
+        e.role_name = Some("GitHubActionsDeploy".into());
+        let ix = index(vec![e]);
+        let (pid, _) = ix.principals().next().unwrap();
+        let f = eval(&crate::rules::Pass::new(&ix, pid, 0, 600_000, false));
         assert_eq!(f.status, Status::NotEvaluable);
-        // Outside the window does not count.
-        let f = eval(&Ctx::new(&events, "bob", 180_000, 600_000, false));
-        assert_eq!(f.status, Status::NotEvaluable);
+        assert!(f.summary.contains("role session"), "{}", f.summary);
     }
 }

@@ -6,14 +6,16 @@
 //! > device is configured or enabled.
 //!
 //! ## What it checks
-//! The state of each of the user's serials at T0 (lifecycle events and use, per serial). "No
-//! active device" needs positive evidence: every serial known from lifecycle events is
-//! deactivated or deleted at T0; or a console sign-in with MFAUsed=No succeeded while MFA is
-//! required and no device is active; or the user was created in the data read and never enabled
-//! a device. A failure naming a serial whose state the data cannot establish shows a
+//! The state of each of the user's serials at T0, from everything read (lifecycle events and
+//! use, per serial). "No active device" needs positive evidence: every serial known from
+//! lifecycle events is deactivated or deleted at T0; or the user was created in the data read
+//! and never enabled a device; or a console sign-in with MFAUsed=No succeeded while no device
+//! was active. A failure naming a serial whose state the data cannot establish shows a
 //! misconfigured client, not a missing device: alone it leaves D3 inconclusive.
-//! The requirement: a replayed policy reaching the user (inline, group, managed default
-//! version), or the user's MFA-required denials.
+//! The requirement is per action: a replayed policy reaching the user at T0 (inline, group,
+//! managed default version) whose MFA statement covers the actions the user was denied (or,
+//! with no denials, everyday access: a condition on `ec2:TerminateInstances` alone does not make
+//! the user need MFA to work), or the user's MFA-required denials themselves.
 //!
 //! ## Evidence
 //! The events that show each serial's state, the no-MFA sign-in or CreateUser, the requirement.
@@ -23,80 +25,111 @@
 //! active at T0. inconclusive: device state or requirement unknown.
 //!
 //! ## Not evaluable when
-//! there is no T0 (D1).
+//! there is no T0 (D1), or the principal is not an IAM user or root.
 
-use super::devices::DevState;
-use super::{Ctx, Evidence, Finding, RuleMeta, Status};
-use crate::parse::{EventClass, EventRow};
-use crate::time::format_millis;
+use serde::Serialize;
+
+use super::{Evidence, Finding, Metrics as M, Pass, RuleMeta, Status};
+use crate::event::{EventClass, format_millis};
+use crate::index::{DevState, Ev, SerialKey};
 
 pub const META: RuleMeta = RuleMeta {
     id: "D3",
     title: "MFA required but no active device",
     runbook_step: "Diagnosis 3",
-    checks: "per-serial device state at T0 (lifecycle + use) shows no active device while a policy or MFA-required denials show MFA is required",
+    checks: "per-serial device state at T0 (lifecycle + use) shows no active device while a policy covering the denied actions, or MFA-required denials, show MFA is required",
+    next_step: "Have the user register and enable an MFA device (the policy must let them do so without MFA), or exempt them until they have one.",
 };
 
-pub fn eval(ctx: &Ctx) -> Finding {
-    let Some(t0) = ctx.t0 else {
-        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1).");
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Metrics {
+    pub serials_at_t0: Vec<String>,
+    pub requirements: Vec<String>,
+    /// Requirements that reach the user but cover none of the actions that matter.
+    pub requirements_not_covering: Vec<String>,
+    pub denied_actions: Vec<String>,
+    pub mfa_required_denials: usize,
+    pub policy_pitfalls: Vec<String>,
+}
+
+pub fn eval(p: &Pass) -> Finding {
+    let ix = p.ix;
+    let Some(t0) = p.t0.filter(|_| p.principal.kind.has_iam_devices()) else {
+        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1) for an IAM user.");
     };
-    let t = t0.event_time;
-    let serials = ctx.devices.serials_of(ctx.user);
-    let states: Vec<(&str, DevState, Option<&EventRow>)> = serials
+    let t = ix.event(t0).event_time;
+    let serials = ix.devices.serials_of(&p.key);
+    let states: Vec<(&SerialKey, DevState, Option<Ev>)> = serials
         .iter()
         .map(|s| {
-            let (st, e) = ctx.devices.state_at(s, t);
-            (*s, st, e)
+            let (st, e) = ix.devices.state_at(s, t);
+            (s, st, e)
         })
         .collect();
     let state_list: Vec<String> = states
         .iter()
-        .map(|(s, st, _)| format!("{s}: {}", st.as_str()))
+        .map(|(s, st, _)| format!("{}: {}", s.serial, st.as_str()))
         .collect();
-    let requirement = ctx.policies.requirements_for(ctx.user);
-    let base = Finding::new(&META, Status::Inconclusive, "")
-        .metric("serials_at_t0", state_list.clone())
-        .metric(
-            "requirements",
-            requirement.iter().map(|r| r.via.clone()).collect::<Vec<_>>(),
-        )
-        .metric("mfa_required_denials", ctx.denials.len())
-        .metric(
-            "policy_pitfalls",
-            requirement
-                .iter()
-                .flat_map(|r| {
-                    r.pitfalls
-                        .iter()
-                        .map(move |p| format!("{} ({}): {}", p.kind.id(), r.via, p.message))
-                })
-                .collect::<Vec<_>>(),
-        );
+    let actions = p.denied_actions();
+    let (covering, not_covering): (Vec<_>, Vec<_>) =
+        ix.policies.requirements_at(&p.key, t).into_iter().partition(|r| {
+            ix.policies.docs[r.doc]
+                .policy
+                .as_ref()
+                .is_ok_and(|pol| pol.requires_mfa_for_work(&actions))
+        });
+    let metrics = Metrics {
+        serials_at_t0: state_list.clone(),
+        requirements: covering.iter().map(|r| r.via.clone()).collect(),
+        requirements_not_covering: not_covering.iter().map(|r| r.via.clone()).collect(),
+        denied_actions: actions.clone(),
+        mfa_required_denials: p.denials.len(),
+        policy_pitfalls: covering
+            .iter()
+            .flat_map(|r| {
+                let pit = ix.policies.docs[r.doc]
+                    .policy
+                    .as_ref()
+                    .map(|pol| pol.pitfalls())
+                    .unwrap_or_default();
+                pit.into_iter()
+                    .map(move |x| format!("{} ({}): {}", x.kind.id(), r.via, x.message))
+            })
+            .collect(),
+    };
+    let finding = |status, summary: String, ev: Vec<Evidence>| {
+        Finding::new(&META, status, summary)
+            .with_evidence(ev)
+            .with_metrics(M::D3(metrics.clone()))
+    };
 
     if let Some((s, _, e)) = states.iter().find(|(_, st, _)| *st == DevState::Active) {
-        let mut ev = Vec::new();
-        if let Some(e) = e {
-            ev.push(Evidence::of(e, format!("shows {s} active at T0")));
-        }
-        return Finding {
-            status: Status::RuledOut,
-            summary: format!("{} has an active MFA device at T0 {}: {s}.", ctx.user, format_millis(t)),
-            evidence: ev,
-            ..base
-        };
+        let ev = e
+            .iter()
+            .map(|&i| Evidence::of(ix, i, format!("shows {} active at T0", s.serial)))
+            .collect();
+        return finding(
+            Status::RuledOut,
+            format!(
+                "{} has an active MFA device at T0 {}: {}.",
+                p.principal.name,
+                format_millis(t),
+                s.serial
+            ),
+            ev,
+        );
     }
 
     // Positive evidence of "no active device".
     let mut ev: Vec<Evidence> = Vec::new();
     let known_all_removed = !states.is_empty()
         && states.iter().all(|(_, st, _)| st.removed())
-        && states.iter().all(|(s, _, _)| !ctx.devices.lifecycle(s).is_empty());
+        && states.iter().all(|(s, _, _)| ix.devices.lifecycle(s).next().is_some());
     let mut reason = None;
     if known_all_removed {
         for (s, st, e) in &states {
             if let Some(e) = e {
-                ev.push(Evidence::of(e, format!("{s} {} before T0", st.as_str())));
+                ev.push(Evidence::of(ix, *e, format!("{} {} before T0", s.serial, st.as_str())));
             }
         }
         reason = Some(format!(
@@ -104,123 +137,131 @@ pub fn eval(ctx: &Ctx) -> Finding {
             state_list.join(", ")
         ));
     }
-    let no_mfa_login = ctx.mine(&[EventClass::LoginSuccessNoMfa]).into_iter().find(|e| {
-        ctx.devices.active_of(ctx.user, e.event_time).is_empty() && e.identity_type.as_deref() == Some("IAMUser")
-    });
-    let created = ctx.win.iter().copied().find(|e| {
-        e.class == EventClass::UserCreated
-            && e.succeeded()
-            && e.target_user
-                .as_deref()
-                .is_some_and(|u| super::context::same_user(u, ctx.user))
-            && e.event_time <= t
+    let subject_is_me = |i: Ev| ix.event(i).subject().is_some_and(|s| s.key() == p.key);
+    // CreateUser may lie before the window: look at all of the user's events up to T0.
+    let history = ix.about_between(p.pid, i64::MIN, t);
+    let created = history.iter().copied().find(|&i| {
+        let e = ix.event(i);
+        e.class == EventClass::UserCreated && e.succeeded() && subject_is_me(i)
     });
     let enabled_since_creation = created.is_some_and(|c| {
-        ctx.win.iter().any(|e| {
-            e.class == EventClass::DeviceEnabled
-                && e.succeeded()
-                && e.event_time >= c.event_time
-                && e.event_time <= t
-                && e.target_user
-                    .as_deref()
-                    .is_some_and(|u| super::context::same_user(u, ctx.user))
+        history.iter().copied().any(|i| {
+            let e = ix.event(i);
+            e.class == EventClass::DeviceEnabled && e.succeeded() && i >= c && subject_is_me(i)
         })
     });
     if reason.is_none()
         && let Some(c) = created.filter(|_| !enabled_since_creation)
     {
         ev.push(Evidence::of(
+            ix,
             c,
             "user created in the data read; no device enabled since",
         ));
         reason = Some(format!(
             "the user was created at {} and never enabled a device",
-            format_millis(c.event_time)
+            format_millis(ix.event(c).event_time)
         ));
     }
+    let no_mfa_login = p.own(&[EventClass::LoginSuccessNoMfa]).into_iter().find(|&i| {
+        let e = ix.event(i);
+        ix.devices.active_of(&p.key, e.event_time).is_empty() && e.identity_type.as_deref() == Some("IAMUser")
+    });
     if reason.is_none()
         && let Some(l) = no_mfa_login
     {
         ev.push(Evidence::of(
+            ix,
             l,
             "console sign-in succeeded without MFA while no device is active",
         ));
         reason = Some(format!(
             "a console sign-in without MFA succeeded at {}",
-            format_millis(l.event_time)
+            format_millis(ix.event(l).event_time)
         ));
     }
-    let stale_serial = ctx.failures.iter().find(|e| {
+    let stale_serial = p.failures.iter().copied().find(|&i| {
+        let e = ix.event(i);
         e.mfa_serial
             .as_deref()
-            .is_some_and(|s| ctx.devices.state_at(s, t).0 == DevState::Unknown)
+            .is_some_and(|s| ix.devices.state_at(&SerialKey::of(e, s), t).0 == DevState::Unknown)
     });
 
     let Some(reason) = reason else {
         let why = match stale_serial {
-            Some(e) => format!(
+            Some(i) => format!(
                 "failures name {} whose state the data cannot establish (a client with a stale or unknown serial shows misconfiguration, not a missing device)",
-                e.mfa_serial.as_deref().unwrap_or("?")
+                ix.event(i).mfa_serial.as_deref().unwrap_or("?")
             ),
             None => {
                 "the data read shows no device lifecycle, no no-MFA sign-in and no user creation for the user".into()
             }
         };
-        return Finding {
-            summary: format!("Device state at T0 unknown: {why}."),
-            ..base
-        };
+        return finding(
+            Status::Inconclusive,
+            format!("Device state at T0 unknown: {why}."),
+            Vec::new(),
+        );
     };
 
     // Who requires MFA.
-    let req = if let Some(r) = requirement.first() {
-        ev.push(Evidence::of(r.event, format!("MFA requirement: {}", r.via)));
-        Some(format!("{} requires MFA", r.via))
-    } else if let Some(d) = ctx.denials.first() {
+    let req = if let Some(r) = covering.first() {
         ev.push(Evidence::of(
+            ix,
+            ix.policies.docs[r.doc].event,
+            format!("MFA requirement: {}", r.via),
+        ));
+        Some(format!("{} requires MFA", r.via))
+    } else if let Some(&d) = p.denials.first() {
+        ev.push(Evidence::of(
+            ix,
             d,
             "MFA-required denial: an explicit deny for a caller without MFA",
         ));
         Some(format!(
             "{} MFA-required denial(s) show a policy requires MFA",
-            ctx.denials.len()
+            p.denials.len()
         ))
     } else {
         None
     };
     match req {
-        Some(req) => Finding {
-            status: Status::Confirmed,
-            summary: format!("No active MFA device at T0 {}: {reason}; {req}.", format_millis(t)),
-            evidence: ev,
-            ..base
-        },
-        None => Finding {
-            summary: format!(
-                "No active MFA device at T0 ({reason}), but no MFA requirement reaching the user is visible in the data."
-            ),
-            evidence: ev,
-            ..base
-        },
+        Some(req) => finding(
+            Status::Confirmed,
+            format!("No active MFA device at T0 {}: {reason}; {req}.", format_millis(t)),
+            ev,
+        ),
+        None => {
+            let narrow = if not_covering.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} requires MFA only for actions the user was not denied)",
+                    not_covering[0].via
+                )
+            };
+            finding(
+                Status::Inconclusive,
+                format!(
+                    "No active MFA device at T0 ({reason}), but no MFA requirement reaching the user's work is visible in the data{narrow}."
+                ),
+                ev,
+            )
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::EventClass::*;
-    use crate::rules::context::tests::ev;
+    use crate::event::EventClass::*;
+    use crate::event::EventRow;
+    use crate::index::tests::ev;
+    use crate::rules::pass::tests::{index, pass};
 
-    fn run(mut events: Vec<EventRow>, user: &str) -> Finding {
-        events.sort_by_key(|e| e.event_time);
-        let leaked: &'static [EventRow] = Box::leak(events.into_boxed_slice());
-        eval(&Ctx::new(
-            leaked,
-            Box::leak(user.to_string().into_boxed_str()),
-            0,
-            1_000 * 60_000,
-            false,
-        ))
+    fn run(events: Vec<EventRow>, user: &str) -> Finding {
+        let ix = index(events);
+        eval(&pass(&ix, user))
     }
 
     #[test]
@@ -242,13 +283,25 @@ mod tests {
         let f = run(
             vec![
                 ev(1, MfaSuccess, Some("henry"), None, Some("GAHT1")),
-                ev(5, MfaFailure, Some("henry"), None, Some("arn:aws:iam::1:mfa/old")),
+                ev(
+                    5,
+                    MfaFailure,
+                    Some("henry"),
+                    None,
+                    Some("arn:aws:iam::111122223333:mfa/old"),
+                ),
             ],
             "henry",
         );
         assert_eq!(f.status, Status::RuledOut);
         let f = run(
-            vec![ev(5, MfaFailure, Some("erin"), None, Some("arn:aws:iam::1:mfa/erin"))],
+            vec![ev(
+                5,
+                MfaFailure,
+                Some("erin"),
+                None,
+                Some("arn:aws:iam::111122223333:mfa/erin"),
+            )],
             "erin",
         );
         assert_eq!(f.status, Status::Inconclusive);
@@ -257,7 +310,7 @@ mod tests {
 
     #[test]
     fn removed_device_without_requirement_is_inconclusive() {
-        let s = "arn:aws:iam::1:mfa/a";
+        let s = "arn:aws:iam::111122223333:mfa/a";
         let f = run(
             vec![
                 ev(1, DeviceDeactivated, Some("ops"), Some("a"), Some(s)),
@@ -274,5 +327,22 @@ mod tests {
             "a",
         );
         assert_eq!(f.status, Status::Confirmed);
+    }
+
+    #[test]
+    fn a_device_enabled_before_the_window_is_active_at_t0() {
+        let s = "arn:aws:iam::111122223333:mfa/ivy";
+        let ix = index(vec![
+            ev(1, DeviceEnabled, Some("ivy"), Some("ivy"), Some(s)),
+            ev(5_000, MfaRequiredDenied, Some("ivy"), None, None),
+        ]);
+        let p = crate::rules::Pass::new(
+            &ix,
+            crate::rules::pass::tests::pid(&ix, "ivy"),
+            4_000 * 60_000,
+            6_000 * 60_000,
+            false,
+        );
+        assert_eq!(eval(&p).status, Status::RuledOut);
     }
 }

@@ -6,330 +6,354 @@
 //! > (device or policy). If widespread, MFA service availability may be the cause.
 //!
 //! ## What it checks
-//! Distinct users with `mfa_failure` while the user fails: from one hour before T0 to one hour
-//! after the user's last failure (users failing hours apart are not one incident). Grouped by
-//! account (polars group_by). Users who only share MFA-required denials point to a policy
-//! (D3/D6): reported in metrics, never confirming D5. `HIDDEN_DUE_TO_SECURITY_REASONS` (a
+//! The user's failure bursts (MFA failures that are not typing, at most 30 minutes apart) and,
+//! in the same hours (each burst ± 30 minutes), the other IAM users (and root) who fail MFA for
+//! real in each account (polars counts the distinct users per account). Typing (a failure
+//! resolved by a success within minutes) is not an outage, so typos never count, and a span
+//! covering the whole day is never compared. The count is weighed against the account's own
+//! usual level (the 95th percentile of failing users per hour over the data read, when it
+//! holds at least a day of sign-in hours). Users who only share MFA-required denials point to a
+//! policy (D3/D6): listed in metrics, never confirming D5. `HIDDEN_DUE_TO_SECURITY_REASONS` (a
 //! mistyped user name) is not a user.
 //!
 //! ## Verdicts
 //! `user` (ruled_out: the cause is the user's device or policy). `account` (confirmed): at
 //! least 2 failing users in the account and (>= 3 users, or >= 20 % of the users who attempted
-//! sign-in there). `multi_account` (confirmed, suspect the MFA service): failing users in >= 2
-//! accounts and >= 3 users in all.
+//! a sign-in there in those hours), and more than the account's usual level. `multi_account`
+//! (confirmed, suspect the MFA service): failing users in >= 2 accounts and >= 3 users in all.
 //!
 //! ## Not evaluable when
-//! there is no T0 (D1).
+//! there is no T0 (D1), or the user has no MFA failure that is not typing (denials only).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use polars::prelude::*;
+use serde::Serialize;
 
-use super::{Ctx, Evidence, Finding, RuleMeta, Status};
-use crate::parse::{EventClass, EventRow};
-use crate::time::{HOUR, format_millis};
+use super::{Evidence, Finding, Metrics as M, Pass, RuleMeta, Status};
+use crate::event::{EventClass, HOUR, MINUTE, Millis, format_millis};
+use crate::index::Ev;
+use crate::index::series::distinct_per_key;
 
 pub const META: RuleMeta = RuleMeta {
     id: "D5",
     title: "Scope: user, account or multi-account",
     runbook_step: "Diagnosis 5",
-    checks: "distinct users failing MFA around the user's failures, per account: account-wide (>= 2 users and >= 3 or >= 20 %) or multi-account (>= 2 accounts, >= 3 users)",
+    checks: "distinct users failing MFA (typing excluded) in the same hours as the user's failure bursts, per account, against the account's usual level: account-wide (>= 2 users and >= 3 or >= 20 %) or multi-account (>= 2 accounts, >= 3 users)",
+    next_step: "Check the AWS Health Dashboard for IAM/STS/sign-in events at that time and any account-wide change (SCP, identity provider, time source) before touching single users.",
 };
 
 pub const MIN_ACCOUNT_USERS: usize = 3;
 pub const MIN_ACCOUNT_SHARE: f64 = 0.20;
 pub const MIN_MULTI_USERS: usize = 3;
-/// How far around the user's failures other users' failures count as the same incident.
-pub const SCOPE_MARGIN: i64 = HOUR;
+/// Failures at most this far apart form one burst.
+pub const BURST_GAP: Millis = 30 * MINUTE;
+/// How far around a burst other users' failures count as the same incident.
+pub const SCOPE_MARGIN: Millis = 30 * MINUTE;
 
-const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScopeKind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
     None,
     User,
     Account,
     MultiAccount,
 }
 
-impl ScopeKind {
+impl Scope {
     pub fn as_str(self) -> &'static str {
         match self {
-            ScopeKind::None => "none",
-            ScopeKind::User => "user",
-            ScopeKind::Account => "account",
-            ScopeKind::MultiAccount => "multi_account",
+            Scope::None => "none",
+            Scope::User => "user",
+            Scope::Account => "account",
+            Scope::MultiAccount => "multi_account",
         }
     }
-    pub fn is_wide(self) -> bool {
-        matches!(self, ScopeKind::Account | ScopeKind::MultiAccount)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub scope: &'static str,
+    pub failing_users: usize,
+    pub failing_users_per_account: BTreeMap<String, Vec<String>>,
+    pub users_attempting_per_account: BTreeMap<String, u32>,
+    /// The account's usual number of failing users per hour (None: under a day of history).
+    pub usual_failing_users_per_hour: BTreeMap<String, Option<u32>>,
+    pub users_sharing_mfa_required_denials: Vec<String>,
+    /// The user's failure bursts compared (start, end).
+    pub bursts: Vec<[String; 2]>,
+}
+
+/// Clusters of times at most `gap` apart, as (first, last).
+fn bursts(times: &[Millis], gap: Millis) -> Vec<(Millis, Millis)> {
+    let mut out: Vec<(Millis, Millis)> = Vec::new();
+    for &t in times {
+        match out.last_mut() {
+            Some(b) if t - b.1 <= gap => b.1 = t,
+            _ => out.push((t, t)),
+        }
     }
+    out
 }
 
-#[derive(Debug, Clone)]
-pub struct Scope {
-    pub kind: ScopeKind,
-    /// account → failing users.
-    pub failing: BTreeMap<String, BTreeSet<String>>,
-    /// account → users who attempted sign-in (any MFA or console attempt).
-    pub attempted: BTreeMap<String, usize>,
-    pub denied_only: BTreeSet<String>,
-    pub user_account: Option<String>,
-    pub from: i64,
-    pub to: i64,
-    /// One failure per other user, for evidence.
-    pub examples: Vec<EventRow>,
-}
-
-fn user_of(e: &EventRow) -> Option<&str> {
-    e.user_name.as_deref().filter(|u| *u != HIDDEN)
-}
-
-/// Failing users per account with polars (eager group_by; lazy would add minutes of build).
-#[allow(deprecated)] // eager GroupBy aggregations: the lazy API costs a much longer build.
-fn failing_per_account(rows: &[(&str, &str)]) -> PolarsResult<BTreeMap<String, usize>> {
-    let df = DataFrame::new(
-        rows.len(),
-        vec![
-            Column::new("account".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
-            Column::new(
-                "user".into(),
-                rows.iter().map(|r| r.1.to_ascii_lowercase()).collect::<Vec<_>>(),
-            ),
-        ],
-    )?;
-    let g = df.group_by(["account"])?.select(["user"]).n_unique()?;
-    let accts = g.column("account")?.str()?.clone();
-    let counts = g.column("user_n_unique")?.cast(&DataType::UInt64)?;
-    let counts = counts.u64()?;
-    Ok((0..g.height())
-        .filter_map(|i| Some((accts.get(i)?.to_string(), counts.get(i)? as usize)))
-        .collect())
-}
-
-pub fn compute_scope(win: &[&EventRow], user: &str, failures: &[&EventRow]) -> Scope {
-    let mut s = Scope {
-        kind: ScopeKind::None,
-        failing: BTreeMap::new(),
-        attempted: BTreeMap::new(),
-        denied_only: BTreeSet::new(),
-        user_account: failures.first().and_then(|e| e.account()).map(str::to_owned),
-        from: 0,
-        to: 0,
-        examples: Vec::new(),
+pub fn eval(p: &Pass) -> Finding {
+    let ix = p.ix;
+    let Some(t0) = p.t0.filter(|_| p.principal.kind.has_iam_devices()) else {
+        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1) for an IAM user.");
     };
-    let (Some(first), Some(last)) = (failures.first(), failures.last()) else {
-        return s;
+    let me = p.pid;
+    let own_times = |evs: &[Ev]| evs.iter().map(|&i| ix.event(i).event_time).collect::<Vec<_>>();
+    let (basis, on_failures) = if p.real_failures.is_empty() {
+        (own_times(&p.denials), false)
+    } else {
+        (own_times(&p.real_failures), true)
     };
-    s.from = first.event_time - SCOPE_MARGIN;
-    s.to = last.event_time + SCOPE_MARGIN;
-    let near: Vec<&EventRow> = win
-        .iter()
-        .copied()
-        .filter(|e| e.event_time >= s.from && e.event_time <= s.to)
-        .collect();
-    let mut rows: Vec<(&str, &str)> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for e in near.iter().filter(|e| e.class == EventClass::MfaFailure) {
-        if let (Some(a), Some(u)) = (e.account(), user_of(e)) {
-            rows.push((a, u));
-            s.failing
-                .entry(a.to_string())
-                .or_default()
-                .insert(u.to_ascii_lowercase());
-            if !super::context::same_user(u, user) && seen.insert(u.to_ascii_lowercase()) {
-                s.examples.push((*e).clone());
+    let bs = bursts(&basis, BURST_GAP);
+    // Other principals with real failures (or denials) in the same hours, in every account.
+    let mut failing: Vec<(String, String)> = Vec::new();
+    let mut examples: Vec<Ev> = Vec::new();
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut denied: BTreeSet<String> = BTreeSet::new();
+    let accounts: Vec<&str> = ix.accounts().collect();
+    for &(from, to) in &bs {
+        for a in &accounts {
+            for &i in ix.account_signals(a, from - SCOPE_MARGIN, to + SCOPE_MARGIN) {
+                let Some(who) = ix.actor(i) else { continue };
+                let pr = ix.principal(who);
+                let name = pr.name.to_ascii_lowercase();
+                if ix.event(i).class == EventClass::MfaRequiredDenied {
+                    if who != me {
+                        denied.insert(format!("{} ({})", pr.name, pr.account));
+                    }
+                    continue;
+                }
+                failing.push((pr.account.clone(), name.clone()));
+                if who != me && seen.insert((pr.account.clone(), name)) {
+                    examples.push(i);
+                }
             }
         }
     }
-    let mut attempted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for e in near.iter().filter(|e| {
-        matches!(
-            e.class,
-            EventClass::MfaFailure | EventClass::MfaSuccess | EventClass::LoginFailure | EventClass::LoginSuccessNoMfa
-        )
-    }) {
-        if let (Some(a), Some(u)) = (e.account(), user_of(e)) {
-            attempted
-                .entry(a.to_string())
-                .or_default()
-                .insert(u.to_ascii_lowercase());
-        }
+    let mine = (p.principal.account.clone(), p.principal.name.to_ascii_lowercase());
+    if on_failures {
+        failing.push(mine.clone());
     }
-    s.attempted = attempted.into_iter().map(|(a, u)| (a, u.len())).collect();
-    let failing_all: BTreeSet<String> = s.failing.values().flatten().cloned().collect();
-    s.denied_only = near
-        .iter()
-        .filter(|e| e.class == EventClass::MfaRequiredDenied)
-        .filter_map(|e| user_of(e))
-        .map(str::to_ascii_lowercase)
-        .filter(|u| !failing_all.contains(u))
-        .collect();
-    let per_account = failing_per_account(&rows).unwrap_or_default();
-    let total: usize = failing_all.len();
-    let in_acct = s
-        .user_account
-        .as_deref()
-        .and_then(|a| per_account.get(a))
-        .copied()
-        .unwrap_or(1);
-    let attempted_acct = s
-        .user_account
-        .as_deref()
-        .and_then(|a| s.attempted.get(a))
-        .copied()
-        .unwrap_or(in_acct)
-        .max(1);
-    let accounts_failing = per_account.values().filter(|n| **n > 0).count();
-    s.kind = if accounts_failing >= 2 && total >= MIN_MULTI_USERS {
-        ScopeKind::MultiAccount
-    } else if in_acct >= 2
-        && (in_acct >= MIN_ACCOUNT_USERS || in_acct as f64 / attempted_acct as f64 >= MIN_ACCOUNT_SHARE)
-    {
-        ScopeKind::Account
-    } else {
-        ScopeKind::User
-    };
-    s
-}
-
-pub fn eval(ctx: &Ctx) -> Finding {
-    let Some(t0) = ctx.t0 else {
-        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1).");
-    };
-    let s = &ctx.scope;
-    let total: BTreeSet<&String> = s.failing.values().flatten().collect();
-    let base = Finding::new(&META, Status::RuledOut, "")
-        .metric("scope", s.kind.as_str())
-        .metric("failing_users", total.len())
-        .metric(
-            "failing_users_per_account",
-            s.failing
+    // Per-account distinct failing users (polars); names for the report.
+    let per_account = distinct_per_key(&failing).unwrap_or_default();
+    let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (a, u) in failing.iter().collect::<BTreeSet<_>>() {
+        names.entry(a.clone()).or_default().push(u.clone());
+    }
+    let attempting: BTreeMap<String, u32> = names
+        .keys()
+        .map(|a| {
+            let max = bs
                 .iter()
-                .map(|(a, u)| {
-                    (
-                        a.clone(),
-                        serde_json::Value::from(u.iter().cloned().collect::<Vec<_>>()),
-                    )
+                .flat_map(|&(from, to)| {
+                    let (h0, h1) = (
+                        (from - SCOPE_MARGIN).div_euclid(HOUR),
+                        (to + SCOPE_MARGIN).div_euclid(HOUR),
+                    );
+                    (h0..=h1).map(move |h| h * HOUR)
                 })
-                .collect::<serde_json::Map<_, _>>(),
-        )
-        .metric(
-            "users_attempting_per_account",
-            s.attempted
-                .iter()
-                .map(|(a, n)| (a.clone(), serde_json::Value::from(*n)))
-                .collect::<serde_json::Map<_, _>>(),
-        )
-        .metric(
-            "users_with_only_mfa_required_denials",
-            s.denied_only.iter().cloned().collect::<Vec<_>>(),
-        )
-        .metric("compared_from", format_millis(s.from))
-        .metric("compared_to", format_millis(s.to));
-    let ev: Vec<Evidence> = std::iter::once(Evidence::of(t0, "the user's first failure"))
+                .map(|h| ix.series.at(a, h).attempting)
+                .max()
+                .unwrap_or(0);
+            (a.clone(), max)
+        })
+        .collect();
+    let usual: BTreeMap<String, Option<u32>> = names.keys().map(|a| (a.clone(), ix.series.baseline(a))).collect();
+    let above_usual = |a: &str, n: usize| usual.get(a).copied().flatten().is_none_or(|b| n as u32 > b);
+    let total: usize = per_account.values().sum();
+    let in_acct = per_account.get(&mine.0).copied().unwrap_or(0);
+    let attempted = attempting.get(&mine.0).copied().unwrap_or(0).max(in_acct as u32).max(1);
+    let wide_accounts = per_account
+        .iter()
+        .filter(|(a, n)| **n > 0 && above_usual(a, **n))
+        .count();
+    let scope = if !on_failures {
+        Scope::None
+    } else if wide_accounts >= 2 && per_account.len() >= 2 && total >= MIN_MULTI_USERS {
+        Scope::MultiAccount
+    } else if in_acct >= 2
+        && (in_acct >= MIN_ACCOUNT_USERS || in_acct as f64 / attempted as f64 >= MIN_ACCOUNT_SHARE)
+        && above_usual(&mine.0, in_acct)
+    {
+        Scope::Account
+    } else {
+        Scope::User
+    };
+    let metrics = Metrics {
+        scope: scope.as_str(),
+        failing_users: total,
+        failing_users_per_account: names,
+        users_attempting_per_account: attempting,
+        usual_failing_users_per_hour: usual,
+        users_sharing_mfa_required_denials: denied.iter().cloned().collect(),
+        bursts: bs.iter().map(|&(a, b)| [format_millis(a), format_millis(b)]).collect(),
+    };
+    let ev: Vec<Evidence> = std::iter::once(Evidence::of(ix, t0, "the user's first failure signal"))
         .chain(
-            s.examples
+            examples
                 .iter()
                 .take(8)
-                .map(|e| Evidence::of(e, "another user failing MFA in the same period")),
+                .map(|&i| Evidence::of(ix, i, "another user failing MFA in the same hours")),
         )
         .collect();
-    match s.kind {
-        ScopeKind::None => Finding {
-            status: Status::NotEvaluable,
-            summary: format!(
-                "{} has no MFA failure (only denials): scope is judged on MFA failures; {} other user(s) share MFA-required denials (a policy, see D3/D6).",
-                ctx.user,
-                s.denied_only.len()
+    let hours = bs
+        .iter()
+        .map(|&(a, b)| {
+            format!(
+                "{}..{}",
+                format_millis(a - SCOPE_MARGIN),
+                format_millis(b + SCOPE_MARGIN)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (status, summary, ev) = match scope {
+        Scope::None => (
+            Status::NotEvaluable,
+            format!(
+                "{} has no MFA failure that is not typing (only denials): scope is judged on MFA failures; {} other user(s) share MFA-required denials in the same hours (a policy, see D3/D6).",
+                p.principal.name,
+                denied.len()
             ),
-            ..base
-        },
-        ScopeKind::User => Finding {
-            summary: format!(
-                "Only {} fails MFA between {} and {}: user-specific (device or policy), not the MFA service.",
-                ctx.user,
-                format_millis(s.from),
-                format_millis(s.to)
+            Vec::new(),
+        ),
+        Scope::User => (
+            Status::RuledOut,
+            format!(
+                "Only {} fails MFA (typing aside) in {hours}: user-specific (device or policy), not the MFA service.",
+                p.principal.name
             ),
-            evidence: ev,
-            ..base
-        },
-        ScopeKind::Account => Finding {
-            status: Status::Confirmed,
-            summary: format!(
-                "{} users fail MFA in account {} in the same period: an account-wide pattern (an account policy change or the MFA service).",
-                s.user_account
-                    .as_deref()
-                    .and_then(|a| s.failing.get(a))
-                    .map_or(0, BTreeSet::len),
-                s.user_account.as_deref().unwrap_or("?")
+            ev,
+        ),
+        Scope::Account => (
+            Status::Confirmed,
+            format!(
+                "{in_acct} users fail MFA in account {} in the same hours ({hours}), above the account's usual level: an account-wide pattern (an account policy change or the MFA service).",
+                mine.0
             ),
-            evidence: ev,
-            ..base
-        },
-        ScopeKind::MultiAccount => Finding {
-            status: Status::Confirmed,
-            summary: format!(
-                "{} users in {} accounts fail MFA in the same period: suspect MFA service availability.",
-                total.len(),
-                s.failing.len()
+            ev,
+        ),
+        Scope::MultiAccount => (
+            Status::Confirmed,
+            format!(
+                "{total} users in {} accounts fail MFA in the same hours ({hours}): suspect MFA service availability.",
+                per_account.len()
             ),
-            evidence: ev,
-            ..base
-        },
-    }
+            ev,
+        ),
+    };
+    Finding::new(&META, status, summary)
+        .with_evidence(ev)
+        .with_metrics(M::D5(metrics))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::EventClass::*;
-    use crate::rules::context::tests::ev;
+    use crate::event::EventClass::*;
+    use crate::event::EventRow;
+    use crate::index::tests::ev;
+    use crate::rules::pass::tests::{index, pass};
 
     fn failing(min: i64, user: &str, acct: &str) -> EventRow {
         let mut e = ev(min, MfaFailure, Some(user), None, None);
         e.recipient_account_id = Some(acct.into());
+        e.account_id = Some(acct.into());
         e
     }
 
-    fn run(mut events: Vec<EventRow>) -> Finding {
-        events.sort_by_key(|e| e.event_time);
-        let leaked: &'static [EventRow] = Box::leak(events.into_boxed_slice());
-        eval(&Ctx::new(leaked, "u1", 0, 2_000 * 60_000, false))
+    fn scope(events: Vec<EventRow>) -> (Status, &'static str) {
+        let mut events = events;
+        for e in &mut events {
+            if e.user_name.as_deref() == Some("u1") {
+                e.account_id = Some(crate::index::tests::ACCT.into());
+                e.recipient_account_id = Some(crate::index::tests::ACCT.into());
+            }
+        }
+        let ix = index(events);
+        let f = eval(&pass(&ix, "u1"));
+        let s = match &f.metrics {
+            M::D5(m) => m.scope,
+            _ => "?",
+        };
+        (f.status, s)
     }
+
+    const A: &str = crate::index::tests::ACCT;
 
     #[test]
     fn user_account_multi() {
-        let f = run(vec![failing(100, "u1", "A")]);
+        assert_eq!(scope(vec![failing(100, "u1", A)]), (Status::RuledOut, "user"));
         assert_eq!(
-            (f.status, f.metrics["scope"].as_str()),
-            (Status::RuledOut, Some("user"))
+            scope(vec![
+                failing(100, "u1", A),
+                failing(110, "u2", A),
+                failing(120, "u3", A)
+            ]),
+            (Status::Confirmed, "account")
         );
-        let f = run(vec![
-            failing(100, "u1", "A"),
-            failing(110, "u2", "A"),
-            failing(120, "u3", "A"),
-        ]);
         assert_eq!(
-            (f.status, f.metrics["scope"].as_str()),
-            (Status::Confirmed, Some("account"))
+            scope(vec![
+                failing(100, "u1", A),
+                failing(110, "u2", "B"),
+                failing(120, "u3", "C")
+            ])
+            .1,
+            "multi_account"
         );
-        let f = run(vec![
-            failing(100, "u1", "A"),
-            failing(110, "u2", "B"),
-            failing(120, "u3", "C"),
-        ]);
-        assert_eq!(f.metrics["scope"].as_str(), Some("multi_account"));
         // Two users of two attempting: 100 % of the account.
-        let f = run(vec![failing(100, "u1", "A"), failing(110, "u2", "A")]);
-        assert_eq!(f.metrics["scope"].as_str(), Some("account"));
+        assert_eq!(scope(vec![failing(100, "u1", A), failing(110, "u2", A)]).1, "account");
         // Hours apart: not the same incident; hidden user names are not users.
-        let f = run(vec![
-            failing(100, "u1", "A"),
-            failing(900, "u2", "A"),
-            failing(105, HIDDEN, "A"),
-        ]);
-        assert_eq!(f.metrics["scope"].as_str(), Some("user"));
+        assert_eq!(
+            scope(vec![
+                failing(100, "u1", A),
+                failing(900, "u2", A),
+                failing(105, crate::event::HIDDEN_USER, A)
+            ])
+            .1,
+            "user"
+        );
+    }
+
+    #[test]
+    fn typos_spread_over_a_day_are_not_an_outage() {
+        // u1 fails for real at 10:00; u2..u4 mistype (fail, succeed a minute later) in that hour.
+        let mut events = vec![failing(600, "u1", A), failing(610, "u1", A), failing(640, "u1", A)];
+        for (k, u) in ["u2", "u3", "u4"].iter().enumerate() {
+            let m = 605 + 10 * k as i64;
+            events.push(failing(m, u, A));
+            events.push(ev(m + 1, MfaSuccess, Some(u), None, None));
+        }
+        assert_eq!(scope(events), (Status::RuledOut, "user"));
+    }
+
+    #[test]
+    fn a_whole_day_of_bursts_is_not_one_window() {
+        // u1 fails in the morning and in the evening; u2 and u3 fail at noon.
+        let events = vec![
+            failing(480, "u1", A),
+            failing(1200, "u1", A),
+            failing(720, "u2", A),
+            failing(725, "u3", A),
+        ];
+        assert_eq!(scope(events), (Status::RuledOut, "user"));
+    }
+
+    #[test]
+    fn denial_only_users_list_who_else_is_denied() {
+        let events = vec![
+            ev(100, MfaRequiredDenied, Some("u1"), None, None),
+            ev(105, MfaRequiredDenied, Some("u2"), None, None),
+        ];
+        let ix = index(events);
+        let f = eval(&pass(&ix, "u1"));
+        assert_eq!(f.status, Status::NotEvaluable);
+        match &f.metrics {
+            M::D5(m) => assert_eq!(m.users_sharing_mfa_required_denials, ["u2 (111122223333)"]),
+            other => panic!("{other:?}"),
+        }
     }
 }

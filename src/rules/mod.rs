@@ -1,10 +1,14 @@
 //! The runbook's Diagnosis section as code. Each rule lives in its own file
 //! with the runbook step it implements quoted in its header; `REGISTRY` lists
-//! them in runbook order. A pass evaluates every rule over one window; when
-//! no cause is confirmed the analysis is repeated over the extended window
-//! (rule X), as the runbook's "If no correlation is found" paragraph says.
+//! them in runbook order. A pass evaluates every rule over one window for one
+//! principal, reading only the run's index and the pass's shared facts
+//! (`Pass`: the window, the principal's failure signals and T0): no rule
+//! reads another rule's result. The conclusion then combines the findings
+//! (D4 held back when D5 finds a wide scope; D7 not counted twice when it
+//! shows D4's drift). When no cause is confirmed the analysis is repeated over
+//! the extended window (rule X), as the runbook's "If no correlation is found"
+//! paragraph says.
 
-pub mod context;
 pub mod d1_baseline;
 pub mod d2_device_removed;
 pub mod d3_policy_no_device;
@@ -12,19 +16,19 @@ pub mod d4_time_sync;
 pub mod d5_scope;
 pub mod d6_recent_mfa_policy;
 pub mod d7_intermittency;
-pub mod devices;
-pub mod policies;
+pub mod pass;
 pub mod x_extension;
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::parse::EventRow;
-use crate::time::{HOUR, Millis, format_millis};
-pub use context::Ctx;
+use serde::Serialize;
+
+use crate::event::{HOUR, Millis, format_millis};
+use crate::index::{Ev, Index, Pid};
+pub use pass::Pass;
 
 /// A rule's verdict. Honest: without the data it needs a rule says
-/// `not_evaluable` and what is missing.
+/// `not_evaluable` and what is missing; a rule that fails internally says `error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -32,6 +36,7 @@ pub enum Status {
     RuledOut,
     Inconclusive,
     NotEvaluable,
+    Error,
 }
 
 impl Status {
@@ -41,6 +46,7 @@ impl Status {
             Status::RuledOut => "ruled_out",
             Status::Inconclusive => "inconclusive",
             Status::NotEvaluable => "not_evaluable",
+            Status::Error => "error",
         }
     }
 }
@@ -55,23 +61,44 @@ pub struct Evidence {
     pub class: &'static str,
     pub user_name: Option<String>,
     pub mfa_serial: Option<String>,
+    /// Where the fact comes from: `log` (CloudTrail) for now.
+    pub source: &'static str,
     /// Why this event is cited.
     pub note: String,
 }
 
 impl Evidence {
-    pub fn of(e: &EventRow, note: impl Into<String>) -> Evidence {
+    pub fn of(ix: &Index, i: Ev, note: impl Into<String>) -> Evidence {
+        let e = ix.event(i);
         Evidence {
             event_time: format_millis(e.event_time),
             event_name: e.event_name.clone(),
             event_id: e.event_id.clone(),
             source_object: e.source_object.clone(),
             class: e.class.as_str(),
-            user_name: e.user_name.clone(),
+            user_name: e.user_name.clone().or_else(|| e.role_name.clone()),
             mfa_serial: e.mfa_serial.clone(),
+            source: "log",
             note: note.into(),
         }
     }
+}
+
+/// Each rule's metrics: one typed struct per rule, so the JSON contract is visible here and a
+/// renamed field is a compile error.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Metrics {
+    None {},
+    D1(d1_baseline::Metrics),
+    D2(d2_device_removed::Metrics),
+    D3(d3_policy_no_device::Metrics),
+    D4(d4_time_sync::Metrics),
+    D5(d5_scope::Metrics),
+    D6(d6_recent_mfa_policy::Metrics),
+    D7(d7_intermittency::Metrics),
+    X(x_extension::Metrics),
+    Error { panic: String },
 }
 
 /// What a rule returns.
@@ -82,7 +109,7 @@ pub struct Finding {
     pub status: Status,
     pub summary: String,
     pub evidence: Vec<Evidence>,
-    pub metrics: Map<String, Value>,
+    pub metrics: Metrics,
 }
 
 impl Finding {
@@ -93,15 +120,15 @@ impl Finding {
             status,
             summary: summary.into(),
             evidence: Vec::new(),
-            metrics: Map::new(),
+            metrics: Metrics::None {},
         }
-    }
-    pub fn metric(mut self, k: &str, v: impl Into<Value>) -> Finding {
-        self.metrics.insert(k.to_string(), v.into());
-        self
     }
     pub fn with_evidence(mut self, ev: Vec<Evidence>) -> Finding {
         self.evidence = ev;
+        self
+    }
+    pub fn with_metrics(mut self, m: Metrics) -> Finding {
+        self.metrics = m;
         self
     }
     pub fn confirmed(&self) -> bool {
@@ -118,12 +145,14 @@ pub struct RuleMeta {
     pub runbook_step: &'static str,
     /// One line for the README table.
     pub checks: &'static str,
+    /// What to do when the rule confirms (the runbook's fix that fits).
+    pub next_step: &'static str,
 }
 
-/// A diagnosis rule: a function of the pass context.
+/// A diagnosis rule: a function of the pass.
 pub struct Rule {
     pub meta: RuleMeta,
-    pub eval: fn(&Ctx) -> Finding,
+    pub eval: fn(&Pass) -> Finding,
 }
 
 /// D1-D7 in runbook order; X runs around them (see `diagnose`).
@@ -169,7 +198,7 @@ pub const CAUSE_ORDER: [&str; 6] = ["D2", "D6", "D3", "D4", "D7", "D5"];
 /// Options of a diagnosis.
 #[derive(Debug, Clone, Copy)]
 pub struct DiagnoseOptions {
-    /// End of the window; None = the user's latest failure signal in the data.
+    /// End of the window; None = the principal's latest failure signal in the data.
     pub until: Option<Millis>,
     pub window: Millis,
     pub extend_to: Millis,
@@ -185,16 +214,16 @@ impl Default for DiagnoseOptions {
     }
 }
 
-/// The result of `diagnose` for one user.
+/// The result of `diagnose` for one principal.
 #[derive(Debug, Clone)]
 pub struct Diagnosis {
-    pub user: String,
+    pub principal: crate::event::Principal,
     pub since: Millis,
     pub until: Millis,
     pub extended: bool,
     /// `until` came from the data (latest failure signal) rather than the command line.
     pub until_from_data: bool,
-    pub baseline: Map<String, Value>,
+    pub baseline: pass::Baseline,
     pub findings: Vec<Finding>,
     pub causes: Vec<&'static str>,
     pub conclusion: String,
@@ -203,6 +232,10 @@ pub struct Diagnosis {
 impl Diagnosis {
     pub fn finding(&self, id: &str) -> Option<&Finding> {
         self.findings.iter().find(|f| f.rule == id)
+    }
+    /// Whether a rule failed internally (exit 4).
+    pub fn has_error(&self) -> bool {
+        self.findings.iter().any(|f| f.status == Status::Error)
     }
 }
 
@@ -213,33 +246,78 @@ fn confirmed_causes(findings: &[Finding]) -> Vec<&'static str> {
         .collect()
 }
 
-/// Evaluates every rule over one window; also returns the baseline block.
-pub fn run_pass(
-    events: &[EventRow],
-    user: &str,
-    since: Millis,
-    until: Millis,
-    extended: bool,
-) -> (Vec<Finding>, Map<String, Value>) {
-    let ctx = Ctx::new(events, user, since, until, extended);
-    let findings = REGISTRY.iter().map(|rule| (rule.eval)(&ctx)).collect();
-    (findings, context::baseline_json(&ctx))
+/// Runs one rule; a rule that panics becomes an `error` finding and the others still run.
+fn run_rule(rule: &Rule, pass: &Pass) -> Finding {
+    match catch_unwind(AssertUnwindSafe(|| (rule.eval)(pass))) {
+        Ok(f) => f,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            Finding::new(
+                &rule.meta,
+                Status::Error,
+                format!(
+                    "This rule failed internally ({msg}); its verdict is unknown. The other findings stand. Please report it with this input."
+                ),
+            )
+            .with_metrics(Metrics::Error { panic: msg })
+        }
+    }
 }
 
-/// The full runbook: a pass over `window` before `until`; when no cause is
-/// confirmed, a second pass over `extend_to`. `events` is every kept event
-/// read, sorted by time.
-pub fn diagnose(events: &[EventRow], user: &str, opts: &DiagnoseOptions) -> Diagnosis {
-    let latest = context::latest_failure_signal(events, user);
+/// Combines findings where one qualifies another: the conclusion's job, not the rules'.
+fn combine(findings: &mut [Finding]) {
+    let confirmed = |fs: &[Finding], id: &str| fs.iter().any(|f| f.rule == id && f.confirmed());
+    if confirmed(findings, "D4")
+        && let Some(scope) = findings
+            .iter()
+            .find(|f| f.rule == "D5" && f.confirmed())
+            .map(|f| match &f.metrics {
+                Metrics::D5(m) => m.scope,
+                _ => "wide",
+            })
+        && let Some(d4) = findings.iter_mut().find(|f| f.rule == "D4")
+    {
+        d4.status = Status::Inconclusive;
+        d4.summary.push_str(&format!(
+            " Held at inconclusive: D5 finds the failures {scope}-wide, so the cause likely lies beyond one device."
+        ));
+    }
+    if confirmed(findings, "D4")
+        && confirmed(findings, "D7")
+        && let Some(d7) = findings.iter_mut().find(|f| f.rule == "D7")
+    {
+        d7.status = Status::Inconclusive;
+        d7.summary.push_str(
+            " These are the failures D4 attributes to token drift: intermittency is its symptom, not a second cause.",
+        );
+    }
+}
+
+/// Evaluates every rule over one window.
+pub fn run_pass(ix: &Index, p: Pid, since: Millis, until: Millis, extended: bool) -> (Vec<Finding>, pass::Baseline) {
+    let pass = Pass::new(ix, p, since, until, extended);
+    let mut findings: Vec<Finding> = REGISTRY.iter().map(|rule| run_rule(rule, &pass)).collect();
+    combine(&mut findings);
+    (findings, pass.baseline())
+}
+
+/// The full runbook for one principal: a pass over `window` before `until`; when no cause is
+/// confirmed, a second pass over `extend_to`.
+pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
+    let latest = ix.latest_failure_signal(p);
     let (until, until_from_data) = match opts.until {
         Some(u) => (u, false),
         None => (
-            latest.or_else(|| events.last().map(|e| e.event_time)).unwrap_or(0),
+            latest.or_else(|| ix.events.last().map(|e| e.event_time)).unwrap_or(0),
             latest.is_some(),
         ),
     };
     let since = until - opts.window;
-    let (mut findings, mut baseline) = run_pass(events, user, since, until, false);
+    let (mut findings, mut baseline) = run_pass(ix, p, since, until, false);
     let mut causes = confirmed_causes(&findings);
     let mut extended = false;
     let mut final_since = since;
@@ -247,14 +325,14 @@ pub fn diagnose(events: &[EventRow], user: &str, opts: &DiagnoseOptions) -> Diag
     if causes.is_empty() && opts.extend_to > opts.window {
         extended = true;
         final_since = until - opts.extend_to;
-        (findings, baseline) = run_pass(events, user, final_since, until, true);
+        (findings, baseline) = run_pass(ix, p, final_since, until, true);
         causes = confirmed_causes(&findings);
     }
-    let x = x_extension::finding(extended, &first_pass_causes, &causes, opts);
-    findings.push(x);
-    let conclusion = conclusion_text(user, &findings, &causes, extended);
+    findings.push(x_extension::finding(extended, &first_pass_causes, &causes, opts));
+    let principal = ix.principal(p).clone();
+    let conclusion = conclusion_text(&principal.name, &findings, &causes, extended);
     Diagnosis {
-        user: user.to_string(),
+        principal,
         since: final_since,
         until,
         extended,
@@ -313,5 +391,30 @@ mod tests {
             let row = format!("| {} | {} | {} | {} |", m.id, m.runbook_step, m.title, m.checks);
             assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
         }
+    }
+
+    /// A rule that panics does not take the report down.
+    #[test]
+    fn a_panicking_rule_becomes_an_error_finding() {
+        fn boom(_: &Pass) -> Finding {
+            panic!("index out of bounds: the len is 0 but the index is 0")
+        }
+        let rule = Rule {
+            meta: d7_intermittency::META,
+            eval: boom,
+        };
+        let ix = Index::build(Vec::new());
+        let mut ev = crate::index::tests::ev(1, crate::event::EventClass::MfaFailure, Some("a"), None, None);
+        ev.event_id = "x".into();
+        let ix2 = Index::build(vec![ev]);
+        let p = ix2.principals().next().map(|(i, _)| i).unwrap();
+        let pass = Pass::new(&ix2, p, 0, HOUR, false);
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let f = run_rule(&rule, &pass);
+        std::panic::set_hook(prev);
+        assert_eq!(f.status, Status::Error);
+        assert!(f.summary.contains("index out of bounds"), "{}", f.summary);
+        drop(ix);
     }
 }

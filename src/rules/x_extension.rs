@@ -16,7 +16,9 @@
 //! ## Not evaluable when
 //! never: it always reports what the passes found.
 
-use super::{DiagnoseOptions, Finding, RuleMeta, Status};
+use serde::Serialize;
+
+use super::{DiagnoseOptions, Finding, Metrics as M, RuleMeta, Status};
 use crate::time::format_duration;
 
 pub const META: RuleMeta = RuleMeta {
@@ -24,7 +26,14 @@ pub const META: RuleMeta = RuleMeta {
     title: "No correlation: extended window",
     runbook_step: "No correlation",
     checks: "when no cause is confirmed, repeat D1-D7 over --extend-to (48 h) and list what logs cannot answer",
+    next_step: "Work through the checks CloudTrail cannot answer, with the user.",
 };
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub extended: bool,
+    pub offline_checks: Vec<&'static str>,
+}
 
 /// Checks that CloudTrail cannot answer (the runbook's fallback list).
 pub const OFFLINE_CHECKS: [&str; 4] = [
@@ -35,7 +44,10 @@ pub const OFFLINE_CHECKS: [&str; 4] = [
 ];
 
 pub fn finding(extended: bool, first: &[&str], causes: &[&str], opts: &DiagnoseOptions) -> Finding {
-    let base = Finding::new(&META, Status::RuledOut, "").metric("extended", extended);
+    let base = Finding::new(&META, Status::RuledOut, "").with_metrics(M::X(Metrics {
+        extended,
+        offline_checks: Vec::new(),
+    }));
     if !first.is_empty() {
         return Finding {
             summary: format!(
@@ -70,7 +82,10 @@ pub fn finding(extended: bool, first: &[&str], causes: &[&str], opts: &DiagnoseO
         ),
         ..base
     }
-    .metric("offline_checks", OFFLINE_CHECKS.to_vec())
+    .with_metrics(M::X(Metrics {
+        extended,
+        offline_checks: OFFLINE_CHECKS.to_vec(),
+    }))
 }
 
 #[cfg(test)]
@@ -86,6 +101,6 @@ mod tests {
         assert!(f.summary.contains("extending"));
         let f = finding(true, &[], &[], &o);
         assert_eq!(f.status, Status::Confirmed);
-        assert_eq!(f.metrics["offline_checks"].as_array().map(Vec::len), Some(4));
+        assert!(matches!(&f.metrics, M::X(m) if m.offline_checks.len() == 4));
     }
 }

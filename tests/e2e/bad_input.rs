@@ -130,7 +130,7 @@ fn usage_errors_exit_2_with_a_message() {
         ),
         (
             vec!["diagnose", "-u", "a", "-s", "testdata/real", "--window", "24x"],
-            "invalid duration",
+            "invalid value '24x' for '--window",
         ),
         (
             vec!["diagnose", "-u", "a", "-s", "s3:///prefix"],

@@ -1,0 +1,320 @@
+//! Device state per serial (DESIGN §6 D3), from every event read: lifecycle
+//! (created → enabled → deactivated → deleted, resync) and use (a successful
+//! MFA sign-in or STS call names a device that was active then). A user may
+//! hold up to 8 devices, so everything is per serial; a serial belongs to an
+//! account (hardware serials are not unique across accounts), and its owner
+//! is a principal of that account.
+
+use std::collections::BTreeMap;
+
+use crate::event::{EventClass, EventRow, Millis, PrincipalKey, PrincipalKind, ROOT};
+
+use super::Ev;
+
+/// What the data says about a serial at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevState {
+    /// Enabled (or resynced), or seen in successful use.
+    Active,
+    /// Deactivated: no longer assigned to the user.
+    Deactivated,
+    /// Deleted (virtual device).
+    Deleted,
+    /// Created but not (yet) enabled.
+    Created,
+    /// No event says anything about it.
+    Unknown,
+}
+
+impl DevState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DevState::Active => "active",
+            DevState::Deactivated => "deactivated",
+            DevState::Deleted => "deleted",
+            DevState::Created => "created_not_enabled",
+            DevState::Unknown => "unknown",
+        }
+    }
+    pub fn removed(self) -> bool {
+        matches!(self, DevState::Deactivated | DevState::Deleted)
+    }
+}
+
+/// A serial within its account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SerialKey {
+    pub account: String,
+    pub serial: String,
+}
+
+impl SerialKey {
+    /// The key of `serial` as named by event `e`: an ARN carries its account, a hardware
+    /// serial belongs to the event's account.
+    pub fn of(e: &EventRow, serial: &str) -> SerialKey {
+        let account = arn_account(serial).or(e.account()).unwrap_or_default().to_owned();
+        SerialKey {
+            account,
+            serial: serial.to_owned(),
+        }
+    }
+}
+
+/// The account of an IAM ARN (`arn:aws:iam::ACCT:…`).
+fn arn_account(s: &str) -> Option<&str> {
+    let mut parts = s.strip_prefix("arn:")?.splitn(5, ':');
+    let (_, _, _, acct) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    (!acct.is_empty()).then_some(acct)
+}
+
+/// The device name of a virtual MFA serial (`arn:aws:iam::ACCT:mfa/[path/]NAME`).
+pub fn virtual_device_name(serial: &str) -> Option<&str> {
+    let (_, rest) = serial.split_once(":mfa/")?;
+    rest.rsplit('/').next().filter(|n| !n.is_empty())
+}
+
+/// FIDO security keys and passkeys (`…:u2f/…`) have no clock: they cannot drift.
+pub fn is_fido(serial: &str) -> bool {
+    serial.contains(":u2f/")
+}
+
+#[derive(Debug, Default)]
+struct History {
+    owner: Option<PrincipalKey>,
+    /// Successful lifecycle events, in time order.
+    lifecycle: Vec<(Millis, Ev, EventClass)>,
+    /// Successful MFA uses, in time order.
+    uses: Vec<(Millis, Ev)>,
+}
+
+/// Every serial seen in the data read.
+#[derive(Debug, Default)]
+pub struct DeviceBook {
+    serials: BTreeMap<SerialKey, History>,
+    by_owner: BTreeMap<PrincipalKey, Vec<SerialKey>>,
+}
+
+impl DeviceBook {
+    pub fn build(events: &[EventRow]) -> DeviceBook {
+        let mut book = DeviceBook::default();
+        for (i, e) in events.iter().enumerate() {
+            let Some(serial) = e.mfa_serial.as_deref() else {
+                continue;
+            };
+            let key = SerialKey::of(e, serial);
+            if e.class.is_device() && e.succeeded() {
+                let h = book.serials.entry(key).or_default();
+                if let Some(u) = e.subject() {
+                    h.owner.get_or_insert_with(|| u.key());
+                }
+                h.lifecycle.push((e.event_time, i as Ev, e.class));
+            } else if e.class == EventClass::MfaSuccess {
+                let owner = e.actor().filter(|a| a.kind.has_iam_devices());
+                let Some(owner) = owner else { continue };
+                let h = book.serials.entry(key).or_default();
+                h.owner.get_or_insert_with(|| owner.key());
+                h.uses.push((e.event_time, i as Ev));
+            }
+        }
+        // A virtual device nobody is tied to is the user's whose name it carries (the usual
+        // convention), so a DeleteVirtualMFADevice alone still names whose device went.
+        for (k, h) in &mut book.serials {
+            if h.owner.is_none()
+                && let Some(n) = virtual_device_name(&k.serial)
+            {
+                let (kind, name) = if n == "root-account-mfa-device" {
+                    (PrincipalKind::Root, ROOT.to_owned())
+                } else {
+                    (PrincipalKind::IamUser, n.to_ascii_lowercase())
+                };
+                h.owner = Some(PrincipalKey {
+                    kind,
+                    account: k.account.clone(),
+                    name,
+                });
+            }
+        }
+        for (k, h) in &book.serials {
+            if let Some(o) = &h.owner {
+                book.by_owner.entry(o.clone()).or_default().push(k.clone());
+            }
+        }
+        book
+    }
+
+    /// The serials the data ties to the principal (by lifecycle userName, by use, or by name).
+    pub fn serials_of(&self, p: &PrincipalKey) -> &[SerialKey] {
+        self.by_owner.get(p).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn owner(&self, s: &SerialKey) -> Option<&PrincipalKey> {
+        self.serials.get(s).and_then(|h| h.owner.as_ref())
+    }
+
+    pub fn knows(&self, s: &SerialKey) -> bool {
+        self.serials.contains_key(s)
+    }
+
+    /// Successful lifecycle events of the serial.
+    pub fn lifecycle(&self, s: &SerialKey) -> impl Iterator<Item = (Millis, Ev, EventClass)> + '_ {
+        self.serials
+            .get(s)
+            .into_iter()
+            .flat_map(|h| h.lifecycle.iter().copied())
+    }
+
+    /// Successful uses of the serial.
+    pub fn uses(&self, s: &SerialKey) -> impl Iterator<Item = (Millis, Ev)> + '_ {
+        self.serials.get(s).into_iter().flat_map(|h| h.uses.iter().copied())
+    }
+
+    /// The state of the serial at `t`, with the event that shows it.
+    pub fn state_at(&self, s: &SerialKey, t: Millis) -> (DevState, Option<Ev>) {
+        let Some(h) = self.serials.get(s) else {
+            return (DevState::Unknown, None);
+        };
+        let last_life = h.lifecycle.iter().rev().find(|e| e.0 <= t).copied();
+        let last_use = h.uses.iter().rev().find(|e| e.0 <= t).copied();
+        let from_life = last_life.map(|(time, i, class)| {
+            let st = match class {
+                EventClass::DeviceEnabled | EventClass::DeviceResynced => DevState::Active,
+                EventClass::DeviceDeactivated => DevState::Deactivated,
+                EventClass::DeviceDeleted => DevState::Deleted,
+                _ => DevState::Created,
+            };
+            (st, time, i)
+        });
+        match (from_life, last_use) {
+            // A successful use after the last lifecycle event: active then, whatever we missed.
+            (Some((st, lt, _)), Some((ut, ui))) if ut > lt && st != DevState::Active => (DevState::Active, Some(ui)),
+            (Some((st, _, li)), _) => (st, Some(li)),
+            (None, Some((_, ui))) => (DevState::Active, Some(ui)),
+            (None, None) => {
+                // Nothing before t: the next event tells. A use, or a deactivation or resync
+                // (you only remove what was there) before any enable means it was active at t.
+                let next_life = h.lifecycle.iter().find(|e| e.0 > t).copied();
+                let next_use = h.uses.iter().find(|e| e.0 > t).copied();
+                match (next_life, next_use) {
+                    (Some((lt, _, _)), Some((ut, ui))) if ut < lt => (DevState::Active, Some(ui)),
+                    (Some((_, li, EventClass::DeviceDeactivated | EventClass::DeviceResynced)), _) => {
+                        (DevState::Active, Some(li))
+                    }
+                    (None, Some((_, ui))) => (DevState::Active, Some(ui)),
+                    _ => (DevState::Unknown, None),
+                }
+            }
+        }
+    }
+
+    /// The principal's serials that are active at `t`, with the event that shows it.
+    pub fn active_of(&self, p: &PrincipalKey, t: Millis) -> Vec<(&SerialKey, Option<Ev>)> {
+        self.serials_of(p)
+            .iter()
+            .filter_map(|s| match self.state_at(s, t) {
+                (DevState::Active, e) => Some((s, e)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Outcome, Principal};
+    use crate::index::tests::{ACCT, ev};
+
+    const M: i64 = 60_000;
+
+    fn user(n: &str) -> PrincipalKey {
+        Principal::new(PrincipalKind::IamUser, ACCT, n).key()
+    }
+    fn key(s: &str) -> SerialKey {
+        SerialKey {
+            account: ACCT.into(),
+            serial: s.into(),
+        }
+    }
+
+    #[test]
+    fn lifecycle_and_use() {
+        let a = "arn:aws:iam::111122223333:mfa/alice";
+        let b = "GAHT12345678";
+        let events = [
+            ev(10, EventClass::DeviceEnabled, Some("ops"), Some("alice"), Some(a)),
+            ev(20, EventClass::MfaSuccess, Some("alice"), None, Some(b)),
+            ev(30, EventClass::DeviceDeactivated, Some("ops"), Some("alice"), Some(a)),
+            ev(31, EventClass::DeviceDeleted, Some("ops"), None, Some(a)),
+            ev(40, EventClass::MfaFailure, Some("alice"), None, Some(a)),
+        ];
+        let book = DeviceBook::build(&events);
+        assert_eq!(book.owner(&key(a)), Some(&user("alice")));
+        assert_eq!(book.serials_of(&user("alice")), [key(b), key(a)]);
+        assert_eq!(book.state_at(&key(a), 5 * M).0, DevState::Unknown);
+        assert_eq!(book.state_at(&key(a), 15 * M).0, DevState::Active);
+        assert_eq!(book.state_at(&key(a), 30 * M).0, DevState::Deactivated);
+        assert_eq!(book.state_at(&key(a), 35 * M).0, DevState::Deleted);
+        // b: seen in use at 20, so active at 20 and later; before 20 the later use tells.
+        assert_eq!(book.state_at(&key(b), 35 * M).0, DevState::Active);
+        assert_eq!(book.state_at(&key(b), M).0, DevState::Active);
+        assert_eq!(book.state_at(&key("unknown-serial"), 35 * M).0, DevState::Unknown);
+        // A deletion that names only the serial: tied to the user by the device name.
+        let lone = [ev(
+            5,
+            EventClass::DeviceDeleted,
+            Some("ops"),
+            None,
+            Some("arn:aws:iam::1:mfa/team/Dora"),
+        )];
+        let book = DeviceBook::build(&lone);
+        let dora = PrincipalKey {
+            kind: PrincipalKind::IamUser,
+            account: "1".into(),
+            name: "dora".into(),
+        };
+        assert_eq!(book.serials_of(&dora).len(), 1);
+        assert_eq!(virtual_device_name("GAHT12345678"), None);
+        assert!(is_fido("arn:aws:iam::1:u2f/user/anaya/default-AAAA"));
+    }
+
+    #[test]
+    fn hardware_serials_are_per_account() {
+        let mut other = ev(20, EventClass::MfaSuccess, Some("alice"), None, Some("GAHT1"));
+        other.account_id = Some("444455556666".into());
+        other.recipient_account_id = Some("444455556666".into());
+        let events = [
+            ev(10, EventClass::MfaSuccess, Some("alice"), None, Some("GAHT1")),
+            other,
+        ];
+        let book = DeviceBook::build(&events);
+        assert_eq!(book.serials_of(&user("alice")).len(), 1);
+        let sandbox = Principal::new(PrincipalKind::IamUser, "444455556666", "alice").key();
+        assert_eq!(book.serials_of(&sandbox).len(), 1);
+        assert_ne!(book.serials_of(&user("alice")), book.serials_of(&sandbox));
+    }
+
+    #[test]
+    fn removal_implies_it_was_there_and_failed_calls_do_not_count() {
+        let a = "arn:aws:iam::111122223333:mfa/erin";
+        let mut failed = ev(5, EventClass::DeviceEnabled, Some("erin"), Some("erin"), Some(a));
+        failed.outcome = Outcome::Failure;
+        let events = [
+            failed,
+            ev(50, EventClass::DeviceDeactivated, Some("ops"), Some("erin"), Some(a)),
+        ];
+        let book = DeviceBook::build(&events);
+        assert_eq!(book.lifecycle(&key(a)).count(), 1);
+        assert_eq!(book.state_at(&key(a), 10 * M).0, DevState::Active);
+        assert_eq!(book.state_at(&key(a), 60 * M).0, DevState::Deactivated);
+    }
+
+    #[test]
+    fn root_devices_belong_to_root() {
+        let s = "arn:aws:iam::111122223333:mfa/root-account-mfa-device";
+        let mut enable = ev(1, EventClass::DeviceEnabled, None, Some(ROOT), Some(s));
+        enable.identity_type = Some("Root".into());
+        let book = DeviceBook::build(&[enable]);
+        let root = Principal::new(PrincipalKind::Root, ACCT, ROOT).key();
+        assert_eq!(book.serials_of(&root).len(), 1);
+    }
+}

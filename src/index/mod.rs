@@ -1,0 +1,375 @@
+//! The index: built once per run over every kept event read (not only the
+//! window of a question), then shared by every diagnosis of the run.
+//!
+//! It holds the sorted events, who each event is about (per principal and
+//! per account), each principal's MFA attempts with the ones that are just
+//! typing marked (`attempts`), the device book (state per serial, from
+//! lifecycle and use), the policy book (who an MFA requirement reaches, and
+//! what each policy change did, documents parsed once) and the account-wide
+//! failure series (polars). Rules read it; nothing here knows about rules.
+
+pub mod attempts;
+pub mod devices;
+pub mod policies;
+pub mod series;
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::event::{EventClass, EventRow, Millis, Principal, PrincipalKey, PrincipalKind};
+pub use attempts::{RESOLVE_WITHIN, TYPO_RUN};
+pub use devices::{DevState, DeviceBook, SerialKey};
+pub use policies::PolicyBook;
+pub use series::FailureSeries;
+
+/// What `--user NAME` resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    One(Pid),
+    /// No principal of that name in the data read.
+    Absent,
+    /// Users of that name with failure signals in several accounts: (account, signals).
+    Ambiguous(Vec<(String, usize)>),
+}
+
+/// Position of an event in `Index::events`.
+pub type Ev = u32;
+/// A principal of this run (position in `Index::principals`).
+pub type Pid = u32;
+
+/// Everything a run read, indexed for the rules.
+pub struct Index {
+    /// Every kept event, sorted by (time, event id, source object).
+    pub events: Vec<EventRow>,
+    principals: Vec<Principal>,
+    ids: HashMap<PrincipalKey, Pid>,
+    /// The caller of each event, when it is a principal.
+    actor: Vec<Option<Pid>>,
+    /// Events about each principal: as the caller, as the IAM user acted on, or naming one of
+    /// its MFA serials. Ascending.
+    about: Vec<Vec<Ev>>,
+    /// Failed MFA attempts (certain or ambiguous) that are a typo: a short run resolved by a
+    /// success on the same channel within minutes.
+    pub typo: Vec<bool>,
+    /// Per account: real (non-typo) MFA failures and MFA-required denials of IAM users and
+    /// root, ascending.
+    by_account: BTreeMap<String, Vec<Ev>>,
+    pub devices: DeviceBook,
+    pub policies: PolicyBook,
+    pub series: FailureSeries,
+}
+
+impl Index {
+    /// Builds the index over `events` (sorted by the frame).
+    pub fn build(events: Vec<EventRow>) -> Index {
+        debug_assert!(events.windows(2).all(|w| w[0].event_time <= w[1].event_time));
+        let devices = DeviceBook::build(&events);
+        let policies = PolicyBook::build(&events);
+        let mut principals: Vec<Principal> = Vec::new();
+        let mut ids: HashMap<PrincipalKey, Pid> = HashMap::new();
+        let mut about: Vec<Vec<Ev>> = Vec::new();
+        let mut actor: Vec<Option<Pid>> = Vec::with_capacity(events.len());
+        let mut intern = |p: Principal, about: &mut Vec<Vec<Ev>>| -> Pid {
+            let k = p.key();
+            *ids.entry(k).or_insert_with(|| {
+                principals.push(p);
+                about.push(Vec::new());
+                (principals.len() - 1) as Pid
+            })
+        };
+        for (i, e) in events.iter().enumerate() {
+            let i = i as Ev;
+            let a = e.actor().map(|p| intern(p, &mut about));
+            actor.push(a);
+            let mut mine: Vec<Pid> = a.into_iter().collect();
+            if let Some(s) = e.subject() {
+                mine.push(intern(s, &mut about));
+            }
+            // DeleteVirtualMFADevice names only the serial: it is about the device's owner.
+            if let Some(owner) = e
+                .mfa_serial
+                .as_deref()
+                .filter(|_| e.class.is_device())
+                .and_then(|s| devices.owner(&SerialKey::of(e, s)))
+            {
+                let p = Principal {
+                    kind: owner.kind,
+                    account: owner.account.clone(),
+                    name: owner.name.clone(),
+                };
+                mine.push(intern(p, &mut about));
+            }
+            mine.sort_unstable();
+            mine.dedup();
+            for p in mine {
+                about[p as usize].push(i);
+            }
+        }
+        let typo = attempts::mark_typos(&events, &actor, &about);
+        let mut by_account: BTreeMap<String, Vec<Ev>> = BTreeMap::new();
+        for (i, e) in events.iter().enumerate() {
+            let real = (e.class.is_mfa_attempt_failure() && !typo[i]) || e.class == EventClass::MfaRequiredDenied;
+            if let (true, Some(p)) = (real, actor[i]) {
+                let p = &principals[p as usize];
+                if p.kind.has_iam_devices() {
+                    by_account.entry(p.account.clone()).or_default().push(i as Ev);
+                }
+            }
+        }
+        let series = FailureSeries::build(&events, &typo);
+        Index {
+            events,
+            principals,
+            ids,
+            actor,
+            about,
+            typo,
+            by_account,
+            devices,
+            policies,
+            series,
+        }
+    }
+
+    pub fn event(&self, i: Ev) -> &EventRow {
+        &self.events[i as usize]
+    }
+
+    pub fn principal(&self, p: Pid) -> &Principal {
+        &self.principals[p as usize]
+    }
+
+    pub fn id(&self, k: &PrincipalKey) -> Option<Pid> {
+        self.ids.get(k).copied()
+    }
+
+    /// The caller of event `i`, when it is a principal.
+    pub fn actor(&self, i: Ev) -> Option<Pid> {
+        self.actor[i as usize]
+    }
+
+    /// Every principal seen, with its id.
+    pub fn principals(&self) -> impl Iterator<Item = (Pid, &Principal)> {
+        self.principals.iter().enumerate().map(|(i, p)| (i as Pid, p))
+    }
+
+    /// The principal's events (ascending).
+    pub fn about(&self, p: Pid) -> &[Ev] {
+        &self.about[p as usize]
+    }
+
+    /// The principal's events between `since` and `until` (inclusive).
+    pub fn about_between(&self, p: Pid, since: Millis, until: Millis) -> &[Ev] {
+        let all = self.about(p);
+        let lo = all.partition_point(|&i| self.event(i).event_time < since);
+        let hi = all.partition_point(|&i| self.event(i).event_time <= until);
+        &all[lo..hi.max(lo)]
+    }
+
+    /// Real MFA failures and MFA-required denials of the account's IAM users and root
+    /// between `since` and `until`.
+    pub fn account_signals(&self, account: &str, since: Millis, until: Millis) -> &[Ev] {
+        let Some(all) = self.by_account.get(account) else {
+            return &[];
+        };
+        let lo = all.partition_point(|&i| self.event(i).event_time < since);
+        let hi = all.partition_point(|&i| self.event(i).event_time <= until);
+        &all[lo..hi.max(lo)]
+    }
+
+    /// Accounts with real MFA failures or denials.
+    pub fn accounts(&self) -> impl Iterator<Item = &str> {
+        self.by_account.keys().map(String::as_str)
+    }
+
+    /// Principals of any kind whose name matches `name` (case-insensitively); for role
+    /// sessions, the role name matches too.
+    pub fn named(&self, name: &str) -> Vec<Pid> {
+        let n = name.to_ascii_lowercase();
+        self.principals()
+            .filter(|(_, p)| {
+                let k = p.name.to_ascii_lowercase();
+                k == n || (p.kind == PrincipalKind::RoleSession && k.split('/').next() == Some(n.as_str()))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Adds a principal the data never mentions (a user asked about by name), so that a
+    /// diagnosis can say so.
+    pub fn ensure(&mut self, p: Principal) -> Pid {
+        let k = p.key();
+        if let Some(&id) = self.ids.get(&k) {
+            return id;
+        }
+        self.principals.push(p);
+        self.about.push(Vec::new());
+        let id = (self.principals.len() - 1) as Pid;
+        self.ids.insert(k, id);
+        id
+    }
+
+    /// Failure signals (MFA failures and MFA-required denials) the principal made.
+    pub fn signal_count(&self, p: Pid) -> usize {
+        self.about(p)
+            .iter()
+            .filter(|&&i| {
+                self.actor(i) == Some(p) && (self.event(i).class.is_mfa_attempt_failure() || self.is_mfa_denial(i))
+            })
+            .count()
+    }
+
+    /// The principal `--user NAME` means. A user name is unique only within an account: when
+    /// several accounts have a user of that name, the one with failure signals is meant; when
+    /// several have them, the caller must choose (`Ambiguous`). IAM users and root come first;
+    /// an Identity Center user or a role of that name is returned when no IAM user matches, so
+    /// that the diagnosis can say why the IAM rules do not apply.
+    pub fn resolve_user(&self, name: &str, accounts: &[String]) -> Resolved {
+        let cands: Vec<Pid> = self
+            .named(name)
+            .into_iter()
+            .filter(|&p| accounts.is_empty() || accounts.iter().any(|a| *a == self.principal(p).account))
+            .collect();
+        let iam: Vec<Pid> = cands
+            .iter()
+            .copied()
+            .filter(|&p| self.principal(p).kind.has_iam_devices())
+            .collect();
+        let pool = if iam.is_empty() { cands } else { iam };
+        if pool.len() <= 1 {
+            return pool.first().map_or(Resolved::Absent, |&p| Resolved::One(p));
+        }
+        let with_signals: Vec<(Pid, usize)> = pool
+            .iter()
+            .map(|&p| (p, self.signal_count(p)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        match with_signals.as_slice() {
+            [(p, _)] => Resolved::One(*p),
+            [] => Resolved::One(pool[0]),
+            many => Resolved::Ambiguous(
+                many.iter()
+                    .map(|&(p, n)| (self.principal(p).account.clone(), n))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whether event `i` is a failed MFA attempt that is not a typo.
+    pub fn is_real_failure(&self, i: Ev) -> bool {
+        self.event(i).class.is_mfa_attempt_failure() && !self.typo[i as usize]
+    }
+
+    /// Whether event `i` is an MFA-required denial of its caller: an identity-policy deny
+    /// without MFA, or a trust-policy denial where the trust policy then required MFA.
+    pub fn is_mfa_denial(&self, i: Ev) -> bool {
+        let e = self.event(i);
+        e.class == EventClass::MfaRequiredDenied
+            || (e.class == EventClass::AssumeRoleDenied && self.policies.trust_denial_counts(e).is_some())
+    }
+
+    /// Latest failure signal of the principal (an MFA failure or an MFA-required denial; else
+    /// a denial of an MFA session): the default `--until`.
+    pub fn latest_failure_signal(&self, p: Pid) -> Option<Millis> {
+        let own = || {
+            self.about(p)
+                .iter()
+                .rev()
+                .copied()
+                .filter(|&i| self.actor(i) == Some(p))
+        };
+        own()
+            .find(|&i| self.event(i).class.is_mfa_attempt_failure() || self.is_mfa_denial(i))
+            .or_else(|| own().find(|&i| self.event(i).class == EventClass::ExplicitDenyWithMfa))
+            .map(|i| self.event(i).event_time)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::event::{EventClass, EventRow, Outcome};
+
+    pub const ACCT: &str = "111122223333";
+
+    /// A minimal event for rule and index tests: time in minutes, an IAM user caller.
+    pub fn ev(min: i64, class: EventClass, user: Option<&str>, target: Option<&str>, serial: Option<&str>) -> EventRow {
+        let failure = matches!(
+            class,
+            EventClass::MfaFailure
+                | EventClass::ConsoleFailureAmbiguous
+                | EventClass::MfaRequiredDenied
+                | EventClass::ExplicitDenyWithMfa
+                | EventClass::ExplicitDenyOther
+                | EventClass::AssumeRoleDenied
+                | EventClass::LoginFailure
+        );
+        let source = match class {
+            EventClass::MfaFailure | EventClass::MfaSuccess => "sts.amazonaws.com",
+            EventClass::ConsoleFailureAmbiguous
+            | EventClass::LoginFailure
+            | EventClass::LoginSuccessNoMfa
+            | EventClass::FederatedLogin => "signin.amazonaws.com",
+            EventClass::MfaRequiredDenied | EventClass::ExplicitDenyWithMfa | EventClass::ExplicitDenyOther => {
+                "s3.amazonaws.com"
+            }
+            _ => "iam.amazonaws.com",
+        };
+        let name = match class {
+            EventClass::MfaFailure | EventClass::MfaSuccess => "GetSessionToken",
+            EventClass::DeviceCreated => "CreateVirtualMFADevice",
+            EventClass::DeviceEnabled => "EnableMFADevice",
+            EventClass::DeviceDeactivated => "DeactivateMFADevice",
+            EventClass::DeviceDeleted => "DeleteVirtualMFADevice",
+            EventClass::DeviceResynced => "ResyncMFADevice",
+            EventClass::UserCreated => "CreateUser",
+            c if source == "signin.amazonaws.com" => {
+                let _ = c;
+                "ConsoleLogin"
+            }
+            EventClass::MfaRequiredDenied | EventClass::ExplicitDenyWithMfa | EventClass::ExplicitDenyOther => {
+                "ListBuckets"
+            }
+            c => c.as_str(),
+        };
+        let is_deny = matches!(
+            class,
+            EventClass::MfaRequiredDenied | EventClass::ExplicitDenyWithMfa | EventClass::ExplicitDenyOther
+        );
+        EventRow {
+            event_time: min * 60_000,
+            event_source: source.into(),
+            event_name: name.into(),
+            class,
+            outcome: if failure { Outcome::Failure } else { Outcome::Success },
+            error_code: None,
+            error_message: None,
+            identity_type: Some("IAMUser".into()),
+            user_name: user.map(Into::into),
+            role_name: None,
+            session_name: None,
+            principal_arn: None,
+            account_id: Some(ACCT.into()),
+            access_key_id: None,
+            recipient_account_id: Some(ACCT.into()),
+            aws_region: Some("us-east-1".into()),
+            source_ip: None,
+            user_agent: None,
+            mfa_used: None,
+            mfa_authenticated: None,
+            target_user: target.map(Into::into),
+            target_role: None,
+            mfa_serial: serial.map(Into::into),
+            credential_type: None,
+            denied_action: is_deny.then(|| "s3:ListAllMyBuckets".into()),
+            deny_policy: is_deny.then(|| "identity".into()),
+            policy_arn: None,
+            group_name: None,
+            policy_name: None,
+            policy_document: None,
+            policy_version: None,
+            set_as_default: None,
+            event_id: format!("e{min}-{}", class.as_str()),
+            request_id: None,
+            source_object: "t.json".into(),
+        }
+    }
+}
