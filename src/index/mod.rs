@@ -208,12 +208,18 @@ impl Index {
         id
     }
 
-    /// Failure signals (MFA failures and MFA-required denials) the principal made.
-    pub fn signal_count(&self, p: Pid) -> usize {
+    /// Failure signals (MFA failures and MFA-required denials) the principal made; with
+    /// `real`, typos are left out.
+    pub fn signal_count(&self, p: Pid, real: bool) -> usize {
         self.about(p)
             .iter()
             .filter(|&&i| {
-                self.actor(i) == Some(p) && (self.event(i).class.is_mfa_attempt_failure() || self.is_mfa_denial(i))
+                let failure = if real {
+                    self.is_real_failure(i)
+                } else {
+                    self.event(i).class.is_mfa_attempt_failure()
+                };
+                self.actor(i) == Some(p) && (failure || self.is_mfa_denial(i))
             })
             .count()
     }
@@ -238,11 +244,15 @@ impl Index {
         if pool.len() <= 1 {
             return pool.first().map_or(Resolved::Absent, |&p| Resolved::One(p));
         }
-        let with_signals: Vec<(Pid, usize)> = pool
-            .iter()
-            .map(|&p| (p, self.signal_count(p)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
+        // Real trouble first (failures that are not typing, denials); typing only if nobody has.
+        let counted = |real: bool| -> Vec<(Pid, usize)> {
+            pool.iter()
+                .map(|&p| (p, self.signal_count(p, real)))
+                .filter(|(_, n)| *n > 0)
+                .collect()
+        };
+        let real = counted(true);
+        let with_signals = if real.is_empty() { counted(false) } else { real };
         match with_signals.as_slice() {
             [(p, _)] => Resolved::One(*p),
             [] => Resolved::One(pool[0]),

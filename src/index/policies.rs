@@ -144,7 +144,7 @@ pub struct PolicyBook {
     user_arns: HashMap<Name, BTreeSet<String>>,
     group_arns: HashMap<Name, BTreeSet<String>>,
     role_assumers: HashMap<Name, BTreeSet<PrincipalKey>>,
-    /// Group names as written (keys are lower-cased).
+    /// Group and role names as written (keys are lower-cased).
     group_names: HashMap<Name, String>,
     /// Every successful policy change, in event order.
     pub changes: Vec<Change>,
@@ -152,6 +152,11 @@ pub struct PolicyBook {
 
 fn lc(s: &str) -> String {
     s.to_ascii_lowercase()
+}
+
+/// The role's name as written (last path segment of an ARN).
+fn role_display(role: &str) -> &str {
+    role.rsplit('/').next().unwrap_or(role)
 }
 
 /// The role a target names: an ARN carries its account; a bare name is in the event's account.
@@ -328,6 +333,9 @@ impl PolicyBook {
             "CreateRole" | "UpdateAssumeRolePolicy" => {
                 let Some(role) = e.target_role.as_deref() else { return };
                 let r = role_key(e, role);
+                self.group_names
+                    .entry(r.clone())
+                    .or_insert_with(|| role_display(role).to_owned());
                 let doc = self.doc_of(i, e);
                 let tl = self.role_trust.entry(r.clone()).or_default();
                 let prev = if e.event_name == "CreateRole" {
@@ -340,7 +348,7 @@ impl PolicyBook {
                 Change {
                     event: i,
                     time: t,
-                    what: format!("trust policy of role {} set", r.1),
+                    what: format!("trust policy of role {} set", role_display(role)),
                     target: Target::Role(r),
                     doc,
                     effect: Self::judge(
@@ -668,7 +676,10 @@ impl PolicyBook {
             }
             // A trust policy reaches those who assume the role; nothing is guessed.
             Target::Role(r) => match self.role_assumers.get(r) {
-                Some(users) if users.contains(p) => Reach::Yes(format!("assumes role {}", r.1)),
+                Some(users) if users.contains(p) => Reach::Yes(format!(
+                    "assumes role {}",
+                    self.group_names.get(r).map_or(r.1.as_str(), String::as_str)
+                )),
                 _ => Reach::No,
             },
         }
@@ -684,7 +695,10 @@ impl PolicyBook {
         let doc = self.role_trust.get(&r)?.at(e.event_time)?.value?;
         let p = self.docs[doc].policy.as_ref().ok()?;
         p.requires_mfa_for("sts:AssumeRole").then(|| ReqSource {
-            via: format!("trust policy of role {}", r.1),
+            via: format!(
+                "trust policy of role {}",
+                role_display(e.target_role.as_deref().unwrap_or(&r.1))
+            ),
             doc,
         })
     }

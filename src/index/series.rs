@@ -105,9 +105,7 @@ pub fn bucket_counts(
         let keys = gb.keys();
         let b = keys[0].i64()?;
         let n = gb.get_groups().group_count();
-        Ok((0..n.len())
-            .filter_map(|i| Some((b.get(i)?, n.get(i)?)))
-            .collect())
+        Ok((0..n.len()).filter_map(|i| Some((b.get(i)?, n.get(i)?))).collect())
     };
     for (b, n) in count(&df)? {
         out.insert(b, (0, n));

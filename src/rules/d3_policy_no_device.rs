@@ -120,6 +120,35 @@ pub fn eval(p: &Pass) -> Finding {
         );
     }
 
+    // A session the user authenticated with MFA after the last removal of a device shows a
+    // working device, even when its serial is not in the data.
+    let last_removal = states
+        .iter()
+        .filter(|(_, st, _)| st.removed())
+        .filter_map(|(_, _, e)| *e)
+        .max();
+    let mfa_session = p.events.iter().copied().find(|&i| {
+        let e = ix.event(i);
+        i <= t0
+            && last_removal.is_none_or(|r| i > r)
+            && ix.actor(i) == Some(p.pid)
+            // A session started with MFA before a removal outlives it: after a removal only a
+            // fresh MFA sign-in counts.
+            && (e.class == EventClass::MfaSuccess || (last_removal.is_none() && e.mfa_authenticated == Some(true)))
+    });
+    if let Some(i) = mfa_session {
+        return finding(
+            Status::RuledOut,
+            format!(
+                "{} used MFA at {} ({}), after any device removal the data shows and before T0: a device works.",
+                p.principal.name,
+                format_millis(ix.event(i).event_time),
+                ix.event(i).event_name
+            ),
+            vec![Evidence::of(ix, i, "MFA-authenticated activity: a working device")],
+        );
+    }
+
     // Positive evidence of "no active device".
     let mut ev: Vec<Evidence> = Vec::new();
     let known_all_removed = !states.is_empty()

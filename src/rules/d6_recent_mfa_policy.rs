@@ -13,8 +13,9 @@
 //! user's creation, a removal) and did not. A change whose previous state is not in the data is
 //! inconclusive, said as such. Covers inline user and group policies, managed default versions,
 //! attachments, group joins and role trust policies (reaching those who assume the role).
-//! A policy change causes denials, not wrong codes: the user's MFA-required denials after the
-//! change, for actions its MFA statement covers, are what tie it to the failures.
+//! A policy change causes denials, not wrong codes: the user's MFA-required denials (and denials
+//! of stale MFA sessions, for an added `aws:MultiFactorAuthAge`) after the change, for actions
+//! its MFA statement covers, are what tie it to the failures.
 //!
 //! ## Evidence
 //! The change, the first denial after it (T0), the statement's pitfalls.
@@ -91,9 +92,11 @@ pub fn eval(p: &Pass) -> Finding {
         let Some(pol) = c.doc.and_then(|d| ix.policies.docs[d].policy.as_ref().ok()) else {
             return Vec::new();
         };
-        p.denials
-            .iter()
-            .copied()
+        // MFA-required denials, and denials of stale MFA sessions (an added MultiFactorAuthAge).
+        let mut denials: Vec<Ev> = p.denials.iter().chain(&p.stale_denials).copied().collect();
+        denials.sort_unstable();
+        denials
+            .into_iter()
             .filter(|&i| i > c.event)
             .filter(|&i| {
                 let e = ix.event(i);

@@ -23,7 +23,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::Serialize;
 
-use crate::event::{HOUR, Millis, format_millis};
+use crate::event::{HOUR, Millis, PrincipalKind, format_millis};
 use crate::index::{Ev, Index, Pid};
 pub use pass::Pass;
 
@@ -328,9 +328,23 @@ pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
         (findings, baseline) = run_pass(ix, p, final_since, until, true);
         causes = confirmed_causes(&findings);
     }
-    findings.push(x_extension::finding(extended, &first_pass_causes, &causes, opts));
     let principal = ix.principal(p).clone();
-    let conclusion = conclusion_text(&principal.name, &findings, &causes, extended);
+    findings.push(if principal.kind.has_iam_devices() {
+        x_extension::finding(extended, &first_pass_causes, &causes, opts)
+    } else {
+        x_extension::not_iam(&principal)
+    });
+    let conclusion = match principal.kind {
+        PrincipalKind::IdentityCenterUser => format!(
+            "{} is an IAM Identity Center user: its MFA is configured and enforced in IAM Identity Center (MFA settings of the identity source, registered authenticators), not by IAM devices and policies. The sign-in events are in the timeline.",
+            principal.name
+        ),
+        PrincipalKind::RoleSession => format!(
+            "{} is a role session: roles have no MFA device; diagnose the IAM user or federated identity that assumed the role.",
+            principal.name
+        ),
+        _ => conclusion_text(&principal.name, &findings, &causes, extended),
+    };
     Diagnosis {
         principal,
         since: final_since,

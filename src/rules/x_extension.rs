@@ -88,6 +88,18 @@ pub fn finding(extended: bool, first: &[&str], causes: &[&str], opts: &DiagnoseO
     }))
 }
 
+/// X for a principal the IAM rules do not apply to (a role session, an Identity Center user).
+pub fn not_iam(p: &crate::event::Principal) -> Finding {
+    Finding::new(
+        &META,
+        Status::NotEvaluable,
+        format!(
+            "{} is not an IAM user or root: extending the window cannot find an IAM device or policy cause.",
+            p.label()
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

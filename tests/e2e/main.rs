@@ -4,7 +4,9 @@
 mod bad_input;
 mod cli;
 mod corpus;
+mod noisy;
 mod real;
+mod rules;
 mod s3;
 mod scenarios;
 mod util;
