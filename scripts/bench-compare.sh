@@ -3,7 +3,8 @@
 # one run on the same files and the same cores:
 #   1. inflate-only with libdeflate (the ceiling: no parse at all),
 #   2. `mfatrail timeline` end to end,
-# their ratio, and peak RSS of each (/usr/bin/time -v). Medians of RUNS runs.
+#   3. `mfatrail scan` end to end (every user diagnosed from one index),
+# their ratios, and peak RSS of each (/usr/bin/time -v). Medians of RUNS runs.
 # With S3=1, also `mfatrail timeline` over the same archive served by a local
 # S3 protocol server (examples/s3_server.rs, s3s-fs on 127.0.0.1).
 #
@@ -38,20 +39,24 @@ measure() { # prints "seconds maxrss_kb" of one run of "$@"
 }
 
 BYTES=$("$BIN" inflate --source "$DIR" --threads "$THREADS" | sed -E 's/.* ([0-9]+) bytes decompressed.*/\1/')
-declare -a inf_t inf_r run_t run_r
+declare -a inf_t inf_r run_t run_r scan_t scan_r
 for _ in $(seq "$RUNS"); do
   read -r t r < <(measure "$BIN" inflate --source "$DIR" --threads "$THREADS"); inf_t+=("$t"); inf_r+=("$r")
   read -r t r < <(measure "$BIN" timeline --user alice --source "$DIR" --threads "$THREADS" --quiet); run_t+=("$t"); run_r+=("$r")
+  read -r t r < <(measure "$BIN" scan --source "$DIR" --threads "$THREADS" --quiet); scan_t+=("$t"); scan_r+=("$r")
 done
+st=$(printf '%s\n' "${scan_t[@]}" | median); sr=$(printf '%s\n' "${scan_r[@]}" | sort -n | tail -1)
 it=$(printf '%s\n' "${inf_t[@]}" | median); rt=$(printf '%s\n' "${run_t[@]}" | median)
 ir=$(printf '%s\n' "${inf_r[@]}" | sort -n | tail -1); rr=$(printf '%s\n' "${run_r[@]}" | sort -n | tail -1)
-awk -v b="$BYTES" -v it="$it" -v rt="$rt" -v ir="$ir" -v rr="$rr" -v th="$THREADS" -v n="$RUNS" 'BEGIN {
+awk -v b="$BYTES" -v it="$it" -v rt="$rt" -v ir="$ir" -v rr="$rr" -v st="$st" -v sr="$sr" -v th="$THREADS" -v n="$RUNS" 'BEGIN {
   mb = b / 1e6
   printf "archive: %.0f MB uncompressed, %d threads, median of %d runs\n", mb, th, n
   printf "%-28s %8s %10s %12s\n", "pass", "seconds", "MB/s", "peak RSS MB"
   printf "%-28s %8.2f %10.0f %12.0f\n", "inflate only (libdeflate)", it, mb/it, ir/1024
   printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail timeline", rt, mb/rt, rr/1024
+  printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail scan", st, mb/st, sr/1024
   printf "ratio (timeline / inflate throughput): %.2f\n", it/rt
+  printf "ratio (scan time / timeline time): %.2f\n", st/rt
 }'
 
 if [[ "${S3:-0}" == 1 ]]; then

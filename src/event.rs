@@ -385,8 +385,93 @@ impl EventRow {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    pub const ACCT: &str = "111122223333";
+
+    /// A minimal event for rule and index tests: time in minutes, an IAM user caller.
+    pub fn ev(min: i64, class: EventClass, user: Option<&str>, target: Option<&str>, serial: Option<&str>) -> EventRow {
+        let failure = matches!(
+            class,
+            EventClass::MfaFailure
+                | EventClass::ConsoleFailureAmbiguous
+                | EventClass::MfaRequiredDenied
+                | EventClass::ExplicitDenyWithMfa
+                | EventClass::ExplicitDenyOther
+                | EventClass::AssumeRoleDenied
+                | EventClass::LoginFailure
+        );
+        let source = match class {
+            EventClass::MfaFailure | EventClass::MfaSuccess => "sts.amazonaws.com",
+            EventClass::ConsoleFailureAmbiguous
+            | EventClass::LoginFailure
+            | EventClass::LoginSuccessNoMfa
+            | EventClass::FederatedLogin => "signin.amazonaws.com",
+            EventClass::MfaRequiredDenied | EventClass::ExplicitDenyWithMfa | EventClass::ExplicitDenyOther => {
+                "s3.amazonaws.com"
+            }
+            _ => "iam.amazonaws.com",
+        };
+        let name = match class {
+            EventClass::MfaFailure | EventClass::MfaSuccess => "GetSessionToken",
+            EventClass::DeviceCreated => "CreateVirtualMFADevice",
+            EventClass::DeviceEnabled => "EnableMFADevice",
+            EventClass::DeviceDeactivated => "DeactivateMFADevice",
+            EventClass::DeviceDeleted => "DeleteVirtualMFADevice",
+            EventClass::DeviceResynced => "ResyncMFADevice",
+            EventClass::UserCreated => "CreateUser",
+            c if source == "signin.amazonaws.com" => {
+                let _ = c;
+                "ConsoleLogin"
+            }
+            EventClass::MfaRequiredDenied | EventClass::ExplicitDenyWithMfa | EventClass::ExplicitDenyOther => {
+                "ListBuckets"
+            }
+            c => c.as_str(),
+        };
+        let is_deny = matches!(
+            class,
+            EventClass::MfaRequiredDenied | EventClass::ExplicitDenyWithMfa | EventClass::ExplicitDenyOther
+        );
+        EventRow {
+            event_time: min * 60_000,
+            event_source: source.into(),
+            event_name: name.into(),
+            class,
+            outcome: if failure { Outcome::Failure } else { Outcome::Success },
+            error_code: None,
+            error_message: None,
+            identity_type: Some("IAMUser".into()),
+            user_name: user.map(Into::into),
+            role_name: None,
+            session_name: None,
+            principal_arn: None,
+            account_id: Some(ACCT.into()),
+            access_key_id: None,
+            recipient_account_id: Some(ACCT.into()),
+            aws_region: Some("us-east-1".into()),
+            source_ip: None,
+            user_agent: None,
+            mfa_used: None,
+            mfa_authenticated: None,
+            target_user: target.map(Into::into),
+            target_role: None,
+            mfa_serial: serial.map(Into::into),
+            credential_type: None,
+            denied_action: is_deny.then(|| "s3:ListAllMyBuckets".into()),
+            deny_policy: is_deny.then(|| "identity".into()),
+            policy_arn: None,
+            group_name: None,
+            policy_name: None,
+            policy_document: None,
+            policy_version: None,
+            set_as_default: None,
+            event_id: format!("e{min}-{}", class.as_str()),
+            request_id: None,
+            source_object: "t.json".into(),
+        }
+    }
 
     fn row(identity: &str) -> EventRow {
         EventRow {

@@ -34,7 +34,7 @@ pub(crate) mod tests {
     use crate::event::{EventClass, Outcome};
 
     pub(crate) fn row(t: i64, id: &str, user: &str) -> EventRow {
-        let mut r = crate::index::tests::ev(
+        let mut r = crate::event::tests::ev(
             0,
             EventClass::MfaFailure,
             Some(user),

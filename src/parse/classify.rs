@@ -40,17 +40,25 @@ pub enum Reject {
 pub fn deny_policy(msg: &str) -> Option<&'static str> {
     let at = msg.find("explicit deny")?;
     let rest = msg[at + "explicit deny".len()..].trim_start();
-    let Some(kind) = rest.strip_prefix("in an ").or_else(|| rest.strip_prefix("in a ")) else {
+    let Some(kind) = rest
+        .strip_prefix("in an ")
+        .or_else(|| rest.strip_prefix("in a "))
+        .or_else(|| rest.strip_prefix("in the "))
+    else {
         return Some("untyped");
     };
-    const KINDS: [(&str, &str); 7] = [
+    // "sessions policy" is how one AWS doc example spells it; newer messages append the
+    // policy's ARN, which a prefix match ignores.
+    const KINDS: [(&str, &str); 9] = [
         ("identity-based polic", "identity"),
         ("service control polic", "scp"),
         ("resource control polic", "rcp"),
         ("resource-based polic", "resource"),
         ("permissions boundary", "boundary"),
         ("session polic", "session"),
+        ("sessions polic", "session"),
         ("VPC endpoint polic", "vpce"),
+        ("role trust polic", "trust"),
     ];
     Some(
         KINDS
@@ -237,6 +245,22 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
             None,
             None,
         ),
+        _ if matches!(
+            class,
+            EventClass::IdentityCenterFailure | EventClass::IdentityCenterSuccess
+        ) =>
+        {
+            (
+                ident
+                    .user_name
+                    .get()
+                    .filter(|u| !u.is_empty())
+                    .or(r.additional.user_name.get())
+                    .or(ident.on_behalf_of.user_id.get()),
+                None,
+                None,
+            )
+        }
         _ => (ident.user_name.get(), None, None),
     };
     let user_name = match id_type {
@@ -644,6 +668,79 @@ mod tests {
         assert_eq!(row.access_key_id, None);
         assert_eq!(row.account(), Some("111122223333"));
         assert_eq!(row.source_object, "f#3");
+    }
+
+    #[test]
+    fn deny_policy_types() {
+        let m = |tail: &str| {
+            deny_policy(&format!(
+                "User: u is not authorized to perform: s3:GetObject on resource: b{tail}"
+            ))
+        };
+        assert_eq!(
+            m(" with an explicit deny in an identity-based policy"),
+            Some("identity")
+        );
+        assert_eq!(
+            m(" with an explicit deny in a service control policy: arn:aws:organizations::1:policy/o-1/p-1"),
+            Some("scp")
+        );
+        assert_eq!(m(" with an explicit deny in a resource control policy"), Some("rcp"));
+        assert_eq!(m(" with an explicit deny in a sessions policy"), Some("session"));
+        assert_eq!(m(" with an explicit deny in the role trust policy"), Some("trust"));
+        assert_eq!(m(" with an explicit deny"), Some("untyped"));
+        assert_eq!(
+            m(" because no service control policy allows the s3:GetObject action"),
+            None
+        );
+        assert_eq!(
+            denied_action("User: u is not authorized to perform: ec2:RunInstances on resource: x"),
+            Some("ec2:RunInstances")
+        );
+    }
+
+    #[test]
+    fn identity_center_user_names() {
+        let one = |ident: &str, add: &str| {
+            let json = format!(
+                r#"{{{T},"userIdentity":{ident},"eventSource":"signin.amazonaws.com","eventName":"CredentialVerification","additionalEventData":{add},"serviceEventDetails":{{"CredentialVerification":"Failure"}},"recipientAccountId":"1"}}"#
+            );
+            let mut buf = json.into_bytes();
+            let mut b = simd_json::Buffers::default();
+            let r = parse_record(&mut buf, &mut b).unwrap();
+            classify(&r, "f#0").unwrap().user_name
+        };
+        // The failed-password example of the current doc: type Unknown, only additionalEventData.UserName.
+        assert_eq!(
+            one(
+                r#"{"type":"Unknown","arn":"","accountId":"1","accessKeyId":""}"#,
+                r#"{"CredentialType":"TOTP","UserName":"bob@example.com"}"#
+            )
+            .as_deref(),
+            Some("bob@example.com")
+        );
+        assert_eq!(
+            one(
+                r#"{"type":"IdentityCenterUser","accountId":"1","onBehalfOf":{"userId":"94d00cd8-e9e6"}}"#,
+                r#"{"CredentialType":"TOTP"}"#
+            )
+            .as_deref(),
+            Some("94d00cd8-e9e6")
+        );
+    }
+
+    #[test]
+    fn root_device_events_link_to_root() {
+        let json = format!(
+            r#"{{{T},"userIdentity":{{"type":"Root","arn":"arn:aws:iam::1:root","accountId":"1"}},"eventSource":"iam.amazonaws.com","eventName":"EnableMFADevice","requestParameters":{{"userName":"AWS ROOT USER","serialNumber":"arn:aws:iam::1:mfa/root-account-mfa-device"}}}}"#
+        );
+        let mut buf = json.into_bytes();
+        let mut b = simd_json::Buffers::default();
+        let r = parse_record(&mut buf, &mut b).unwrap();
+        let row = classify(&r, "f#0").unwrap();
+        assert_eq!(row.target_user.as_deref(), Some("root"));
+        assert_eq!(row.user_name.as_deref(), Some("root"));
+        assert_eq!(row.subject().unwrap().kind, crate::event::PrincipalKind::Root);
     }
 
     #[test]

@@ -208,6 +208,8 @@ lenient_struct!(Additional {
     mfa_identifier: Str<'a> = "MFAIdentifier",
     mfa_type: Str<'a> = "MfaType",
     credential_type: Str<'a> = "CredentialType",
+    // Identity Center sign-in steps: the name typed (the newer shape has no userName).
+    user_name: Str<'a> = "UserName",
 });
 
 lenient_struct!(Request {
