@@ -56,65 +56,17 @@ fn distinct_per_hour(rows: &[(String, i64, String)]) -> PolarsResult<Vec<(String
         .collect())
 }
 
-/// For (key, value) rows, the number of distinct values per key (polars unique + group_by).
-pub fn distinct_per_key(rows: &[(String, String)]) -> PolarsResult<std::collections::BTreeMap<String, usize>> {
-    if rows.is_empty() {
-        return Ok(Default::default());
+/// Attempts bucketed by `width`: bucket → (failures, attempts). Plain Rust: one principal's
+/// handful of attempts is far below what a DataFrame pays for itself on (polars does the
+/// all-principal aggregations: `FailureSeries::build`, `signal_counts`).
+pub fn bucket_counts(attempts: &[(Millis, bool)], width: Millis) -> std::collections::BTreeMap<i64, (u32, u32)> {
+    let mut out: std::collections::BTreeMap<i64, (u32, u32)> = std::collections::BTreeMap::new();
+    for &(t, fail) in attempts {
+        let b = out.entry(t.div_euclid(width)).or_default();
+        b.0 += u32::from(fail);
+        b.1 += 1;
     }
-    let df = DataFrame::new(
-        rows.len(),
-        vec![
-            Column::new("key".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>()),
-            Column::new("value".into(), rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>()),
-        ],
-    )?;
-    let distinct = df.unique_stable(None, UniqueKeepStrategy::First, None)?;
-    let gb = distinct.group_by(["key"])?;
-    let keys = gb.keys();
-    let counts = gb.get_groups().group_count();
-    let k = keys[0].str()?;
-    Ok((0..counts.len())
-        .filter_map(|i| Some((k.get(i)?.to_owned(), counts.get(i)? as usize)))
-        .collect())
-}
-
-/// Attempts bucketed by `width`: bucket → (failures, attempts), with polars group_by.
-pub fn bucket_counts(
-    attempts: &[(Millis, bool)],
-    width: Millis,
-) -> PolarsResult<std::collections::BTreeMap<i64, (u32, u32)>> {
-    let mut out = std::collections::BTreeMap::new();
-    if attempts.is_empty() {
-        return Ok(out);
-    }
-    let df = DataFrame::new(
-        attempts.len(),
-        vec![
-            Column::new(
-                "bucket".into(),
-                attempts.iter().map(|(t, _)| t.div_euclid(width)).collect::<Vec<i64>>(),
-            ),
-            Column::new("fail".into(), attempts.iter().map(|(_, f)| *f).collect::<Vec<bool>>()),
-        ],
-    )?;
-    let count = |df: &DataFrame| -> PolarsResult<Vec<(i64, u32)>> {
-        if df.height() == 0 {
-            return Ok(Vec::new());
-        }
-        let gb = df.group_by(["bucket"])?;
-        let keys = gb.keys();
-        let b = keys[0].i64()?;
-        let n = gb.get_groups().group_count();
-        Ok((0..n.len()).filter_map(|i| Some((b.get(i)?, n.get(i)?))).collect())
-    };
-    for (b, n) in count(&df)? {
-        out.insert(b, (0, n));
-    }
-    let fails = df.filter(df.column("fail")?.bool()?)?;
-    for (b, n) in count(&fails)? {
-        out.entry(b).or_insert((0, 0)).0 = n;
-    }
-    Ok(out)
+    out
 }
 
 /// One principal's failure signals in a range (for `scan`'s ranking).
@@ -326,21 +278,9 @@ mod tests {
 
     #[test]
     fn buckets() {
-        let b = bucket_counts(&[(0, true), (10, false), (99, true), (100, true)], 100).unwrap();
+        let b = bucket_counts(&[(0, true), (10, false), (99, true), (100, true)], 100);
         assert_eq!(b.get(&0), Some(&(2, 3)));
         assert_eq!(b.get(&1), Some(&(1, 1)));
-    }
-
-    #[test]
-    fn distinct_values_per_key() {
-        let rows: Vec<(String, String)> = [("a", "x"), ("a", "x"), ("a", "y"), ("b", "x")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let m = distinct_per_key(&rows).unwrap();
-        assert_eq!(m.get("a"), Some(&2));
-        assert_eq!(m.get("b"), Some(&1));
-        assert!(distinct_per_key(&[]).unwrap().is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! ## What it checks
 //! The user's failure bursts (MFA failures that are not typing, at most 30 minutes apart) and,
 //! in the same hours (each burst ± 30 minutes), the other IAM users (and root) who fail MFA for
-//! real in each account (polars counts the distinct users per account). Typing (a failure
+//! real in each account. Typing (a failure
 //! resolved by a success within minutes) is not an outage, so typos never count, and a span
 //! covering the whole day is never compared. The count is weighed against the account's own
 //! usual level (the 95th percentile of failing users per hour over the data read, when it
@@ -31,8 +31,7 @@ use serde::Serialize;
 
 use super::{Evidence, Finding, Metrics as M, Pass, RuleMeta, Status};
 use crate::event::{EventClass, HOUR, MINUTE, Millis, format_millis};
-use crate::index::Ev;
-use crate::index::series::distinct_per_key;
+use crate::index::{Ev, Pid};
 
 pub const META: RuleMeta = RuleMeta {
     id: "D5",
@@ -109,40 +108,43 @@ pub fn eval(p: &Pass) -> Finding {
     };
     let bs = bursts(&basis, BURST_GAP);
     // Other principals with real failures (or denials) in the same hours, in every account.
-    let mut failing: Vec<(String, String)> = Vec::new();
+    let mut failing: BTreeMap<&str, BTreeSet<Pid>> = BTreeMap::new();
     let mut examples: Vec<Ev> = Vec::new();
-    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut denied: BTreeSet<String> = BTreeSet::new();
-    let accounts: Vec<&str> = ix.accounts().collect();
+    let mut denied: BTreeSet<Pid> = BTreeSet::new();
+    if on_failures {
+        failing.entry(p.principal.account.as_str()).or_default().insert(me);
+    }
     for &(from, to) in &bs {
-        for a in &accounts {
+        for a in ix.accounts() {
             for &i in ix.account_signals(a, from - SCOPE_MARGIN, to + SCOPE_MARGIN) {
                 let Some(who) = ix.actor(i) else { continue };
-                let pr = ix.principal(who);
-                let name = pr.name.to_ascii_lowercase();
                 if ix.event(i).class == EventClass::MfaRequiredDenied {
                     if who != me {
-                        denied.insert(format!("{} ({})", pr.name, pr.account));
+                        denied.insert(who);
                     }
                     continue;
                 }
-                failing.push((pr.account.clone(), name.clone()));
-                if who != me && seen.insert((pr.account.clone(), name)) {
+                if failing.entry(a).or_default().insert(who) && who != me {
                     examples.push(i);
                 }
             }
         }
     }
-    let mine = (p.principal.account.clone(), p.principal.name.to_ascii_lowercase());
-    if on_failures {
-        failing.push(mine.clone());
-    }
-    // Per-account distinct failing users (polars); names for the report.
-    let per_account = distinct_per_key(&failing).unwrap_or_default();
-    let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (a, u) in failing.iter().collect::<BTreeSet<_>>() {
-        names.entry(a.clone()).or_default().push(u.clone());
-    }
+    let label = |who: &Pid| {
+        let pr = ix.principal(*who);
+        format!("{} ({})", pr.name, pr.account)
+    };
+    let denied: BTreeSet<String> = denied.iter().map(label).collect();
+    let per_account: BTreeMap<String, usize> = failing.iter().map(|(a, u)| (a.to_string(), u.len())).collect();
+    let names: BTreeMap<String, Vec<String>> = failing
+        .iter()
+        .map(|(a, u)| {
+            let mut v: Vec<String> = u.iter().map(|p| ix.principal(*p).name.to_ascii_lowercase()).collect();
+            v.sort();
+            (a.to_string(), v)
+        })
+        .collect();
+    let mine = p.principal.account.clone();
     let attempting: BTreeMap<String, u32> = names
         .keys()
         .map(|a| {
@@ -164,8 +166,8 @@ pub fn eval(p: &Pass) -> Finding {
     let usual: BTreeMap<String, Option<u32>> = names.keys().map(|a| (a.clone(), ix.series.baseline(a))).collect();
     let above_usual = |a: &str, n: usize| usual.get(a).copied().flatten().is_none_or(|b| n as u32 > b);
     let total: usize = per_account.values().sum();
-    let in_acct = per_account.get(&mine.0).copied().unwrap_or(0);
-    let attempted = attempting.get(&mine.0).copied().unwrap_or(0).max(in_acct as u32).max(1);
+    let in_acct = per_account.get(&mine).copied().unwrap_or(0);
+    let attempted = attempting.get(&mine).copied().unwrap_or(0).max(in_acct as u32).max(1);
     let wide_accounts = per_account
         .iter()
         .filter(|(a, n)| **n > 0 && above_usual(a, **n))
@@ -176,7 +178,7 @@ pub fn eval(p: &Pass) -> Finding {
         Scope::MultiAccount
     } else if in_acct >= 2
         && (in_acct >= MIN_ACCOUNT_USERS || in_acct as f64 / attempted as f64 >= MIN_ACCOUNT_SHARE)
-        && above_usual(&mine.0, in_acct)
+        && above_usual(&mine, in_acct)
     {
         Scope::Account
     } else {
@@ -232,7 +234,7 @@ pub fn eval(p: &Pass) -> Finding {
             Status::Confirmed,
             format!(
                 "{in_acct} users fail MFA in account {} in the same hours ({hours}), above the account's usual level: an account-wide pattern (an account policy change or the MFA service).",
-                mine.0
+                mine
             ),
             ev,
         ),

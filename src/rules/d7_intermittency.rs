@@ -61,8 +61,7 @@ pub struct Metrics {
 
 /// (buckets with attempts, buckets with failures, max failure rate) for one bucket width.
 fn buckets(attempts: &[(Millis, bool)], width: Millis) -> (usize, usize, f64) {
-    // A polars error here cannot come from the data (two plain columns): report no buckets.
-    let b = bucket_counts(attempts, width).unwrap_or_default();
+    let b = bucket_counts(attempts, width);
     let with_fail = b.values().filter(|(f, _)| *f > 0).count();
     let max_rate = b
         .values()
