@@ -120,6 +120,7 @@ fn benches(c: &mut Criterion) {
         window: Window::open(0),
         full_parse: false,
         max_file_bytes: 1 << 31,
+        filter_events: true,
         threads: 0,
         progress: false,
         s3: Default::default(),

@@ -4,6 +4,9 @@
 #   1. inflate-only with libdeflate (the ceiling: no parse at all),
 #   2. `mfatrail timeline` end to end,
 #   3. `mfatrail scan` end to end (every user diagnosed from one index),
+#   4. the event store: `mfatrail collect` (fresh), then `diagnose` for another user from
+#      the store against the same `diagnose` over the raw archive, Parquet bytes per million
+#      kept events,
 # their ratios, and peak RSS of each (/usr/bin/time -v). Medians of RUNS runs.
 # With S3=1, also `mfatrail timeline` over the same archive served by a local
 # S3 protocol server (examples/s3_server.rs, s3s-fs on 127.0.0.1).
@@ -58,6 +61,30 @@ awk -v b="$BYTES" -v it="$it" -v rt="$rt" -v ir="$ir" -v rr="$rr" -v st="$st" -v
   printf "ratio (timeline / inflate throughput): %.2f\n", it/rt
   printf "ratio (scan time / timeline time): %.2f\n", st/rt
 }'
+
+# The event store.
+STORE_TMP=$(mktemp -d)
+declare -a col_t col_r dr_t ds_t ds_r
+for _ in $(seq "$RUNS"); do
+  rm -rf "$STORE_TMP/store"
+  read -r t r < <(measure "$BIN" collect --source "$DIR" --store "$STORE_TMP/store" --threads "$THREADS" --quiet); col_t+=("$t"); col_r+=("$r")
+  read -r t r < <(measure "$BIN" diagnose --user bob --source "$DIR" --threads "$THREADS" --quiet); dr_t+=("$t")
+  read -r t r < <(measure "$BIN" diagnose --user bob --store "$STORE_TMP/store" --threads "$THREADS" --quiet); ds_t+=("$t"); ds_r+=("$r")
+done
+ct=$(printf '%s\n' "${col_t[@]}" | median); cr=$(printf '%s\n' "${col_r[@]}" | sort -n | tail -1)
+drt=$(printf '%s\n' "${dr_t[@]}" | median); dst=$(printf '%s\n' "${ds_t[@]}" | median); dsr=$(printf '%s\n' "${ds_r[@]}" | sort -n | tail -1)
+ROWS=$(python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print(sum(p['rows'] for p in m['parts'].values()))" "$STORE_TMP/store/manifest.json")
+PQ=$(find "$STORE_TMP/store" -name '*.parquet' -printf '%s\n' | awk '{s+=$1} END {print s}')
+awk -v b="$BYTES" -v rt="$rt" -v ct="$ct" -v cr="$cr" -v drt="$drt" -v dst="$dst" -v dsr="$dsr" -v rows="$ROWS" -v pq="$PQ" 'BEGIN {
+  mb = b / 1e6
+  printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail collect (fresh)", ct, mb/ct, cr/1024
+  printf "%-28s %8.2f %10s %12s\n", "diagnose, raw archive", drt, "-", "-"
+  printf "%-28s %8.2f %10s %12.0f\n", "diagnose, event store", dst, "-", dsr/1024
+  printf "ratio (collect time / timeline time): %.2f\n", ct/rt
+  printf "ratio (diagnose from store / from raw): %.3f\n", dst/drt
+  printf "store: %d rows, %.1f MB Parquet, %.1f MB per million rows\n", rows, pq/1e6, (pq/1e6)/(rows/1e6)
+}'
+rm -rf "$STORE_TMP"
 
 if [[ "${S3:-0}" == 1 ]]; then
   cargo build --release --quiet --example s3_server

@@ -25,6 +25,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// The user's MFA-relevant events in time order, then the run summary.
     Timeline(TimelineArgs),
+    /// Read an archive once into an event store (Parquet, hive-partitioned), incrementally.
+    Collect(CollectArgs),
     /// Write a synthetic CloudTrail archive (real key layout, gzip) with optional incident scenarios.
     Gen(GenArgs),
     /// Benchmark baseline: list, read and inflate the sources, nothing else.
@@ -35,9 +37,14 @@ pub enum Command {
 /// Options shared by the commands that read archives.
 #[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
-    /// A folder (walked, CloudTrail key layout recognised) or a file; repeatable.
-    #[arg(long = "source", short = 's', required = true, value_name = "PATH")]
+    /// A folder (walked, CloudTrail key layout recognised), a file, an event store folder
+    /// (`mfatrail collect`) or s3://bucket[/prefix]; repeatable.
+    #[arg(long = "source", short = 's', required_unless_present = "store", value_name = "PATH")]
     pub sources: Vec<PathBuf>,
+    /// An event store (`mfatrail collect`): read it instead of, or besides, raw sources
+    /// (`collect`: the store to write).
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
     /// Worker threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -86,6 +93,24 @@ pub struct TimelineArgs {
     /// End of the window: RFC 3339 or a date (end of day, UTC).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Raw sources (`--source`) and the event store to write (`--store DIR`, created when
+    /// missing).
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Only objects whose key time can hold events from this time (RFC 3339 or date).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only objects whose key time can hold events up to this time (RFC 3339 or date).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     #[command(flatten)]
     pub out: OutputArgs,
 }

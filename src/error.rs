@@ -27,6 +27,9 @@ pub enum Error {
     Output(#[from] std::io::Error),
     #[error("cannot build the thread pool: {0}")]
     ThreadPool(String),
+    /// An error of a later stage (the event store), kept whole.
+    #[error(transparent)]
+    Stage(Box<dyn std::error::Error + Send + Sync + 'static>),
     #[error("{name} is a user name in {} accounts ({}): choose one with --account", .accounts.len(), .accounts.join(", "))]
     AmbiguousUser { name: String, accounts: Vec<String> },
 }

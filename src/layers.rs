@@ -17,11 +17,12 @@ pub const RANKS: &[(&str, u8)] = &[
     ("parse", 4),
     ("frame", 5),
     ("index", 6),
-    ("pipeline", 6),
-    ("rules", 7),
-    ("report", 8),
-    ("cli", 9),
-    ("commands", 10),
+    ("store", 6),
+    ("pipeline", 7),
+    ("rules", 8),
+    ("report", 9),
+    ("cli", 10),
+    ("commands", 11),
 ];
 
 fn rank(m: &str) -> Option<u8> {

@@ -26,6 +26,8 @@ pub mod parse;
 
 pub mod frame;
 pub mod index;
+pub mod store;
+
 pub mod pipeline;
 
 pub mod rules;

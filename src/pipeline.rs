@@ -1,10 +1,12 @@
 //! Runs source → decode → parse on rayon and gathers the kept events, sorted.
 //! Each file is independent: workers keep their buffers in thread-locals and
 //! hand back per-file events and counters, merged once at the end, so there
-//! is no lock on the hot path.
+//! is no lock on the hot path. Event stores (`mfatrail collect`) given as
+//! sources are read from their Parquet parts instead: no gzip at all.
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -17,6 +19,7 @@ use crate::progress::bytes_bar;
 use crate::source::s3::{S3Options, S3Source, S3Uri, parse_s3_uri};
 use crate::source::{Location, ObjectRef, Window, local};
 use crate::stats::RunStats;
+use crate::store::Store;
 
 thread_local! {
     static WORKER: RefCell<Worker> = RefCell::new(Worker::default());
@@ -31,6 +34,9 @@ pub struct LoadOptions {
     pub full_parse: bool,
     /// Cap on a file's decompressed size.
     pub max_file_bytes: u64,
+    /// Keep only events inside `window` (`collect` keeps every event of each object it reads,
+    /// so that the store never holds part of an object).
+    pub filter_events: bool,
     /// 0 = one per core.
     pub threads: usize,
     pub progress: bool,
@@ -40,12 +46,19 @@ pub struct LoadOptions {
 impl LoadOptions {
     fn parse(&self) -> ParseOptions {
         ParseOptions {
-            window: TimeRange {
-                since: self.window.since,
-                until: self.window.until,
+            window: if self.filter_events {
+                self.range()
+            } else {
+                TimeRange::OPEN
             },
             full_parse: self.full_parse,
             max_file_bytes: self.max_file_bytes,
+        }
+    }
+    fn range(&self) -> TimeRange {
+        TimeRange {
+            since: self.window.since,
+            until: self.window.until,
         }
     }
 }
@@ -66,90 +79,189 @@ pub fn pool(threads: usize) -> Result<rayon::ThreadPool> {
         .map_err(|e| Error::ThreadPool(e.to_string()))
 }
 
-/// Splits sources into local paths and S3 URIs; rejects malformed ones before any work.
-pub fn split_sources(sources: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<S3Uri>)> {
+/// The sources of a run, by kind.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub local: Vec<PathBuf>,
+    pub s3: Vec<S3Uri>,
+    /// Folders holding an event store (a `manifest.json` of `mfatrail collect`).
+    pub stores: Vec<PathBuf>,
+}
+
+/// Splits sources into local paths, S3 URIs and event stores; rejects malformed ones
+/// before any work.
+pub fn split_sources(sources: &[PathBuf]) -> Result<Sources> {
     if sources.is_empty() {
         return Err(Error::usage(
             "--source",
             "",
-            "give at least one folder, file or s3://bucket/prefix",
+            "give at least one folder, file, event store or s3://bucket/prefix",
         ));
     }
-    let (mut local, mut remote) = (Vec::new(), Vec::new());
+    let mut out = Sources::default();
     for s in sources {
         let t = s.to_string_lossy();
         if t.starts_with("s3://") {
             let uri = parse_s3_uri(&t)
                 .ok_or_else(|| Error::usage("--source", t.to_string(), "expected s3://bucket or s3://bucket/prefix"))?;
-            remote.push(uri);
+            out.s3.push(uri);
+        } else if Store::is_store(s) {
+            out.stores.push(s.clone());
         } else {
-            local.push(s.clone());
+            out.local.push(s.clone());
         }
     }
-    Ok((local, remote))
+    Ok(out)
 }
 
-type FileResult = (Vec<EventRow>, RunStats);
+/// The raw objects a run needs, listed and pruned (event stores are not listed here).
+pub struct Listing {
+    local: Vec<ObjectRef>,
+    s3: Vec<ObjectRef>,
+    source: Option<Arc<S3Source>>,
+    pub stores: Vec<PathBuf>,
+    pub stats: RunStats,
+    started: Instant,
+}
 
-/// Lists, reads, decodes and parses every needed object; returns the sorted frame.
-pub fn load(opts: &LoadOptions) -> Result<Loaded> {
+impl Listing {
+    /// Objects listed for reading.
+    pub fn len(&self) -> usize {
+        self.local.len() + self.s3.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Every object, local first.
+    pub fn objects(&self) -> impl Iterator<Item = &ObjectRef> {
+        self.local.iter().chain(&self.s3)
+    }
+    /// Keeps only the objects `keep` wants (the listing stays listed: the caller counts why).
+    pub fn retain(&mut self, mut keep: impl FnMut(&ObjectRef) -> bool) {
+        self.local.retain(&mut keep);
+        self.s3.retain(&mut keep);
+    }
+    /// Moves the objects `take` wants into a listing of their own (same S3 client, no
+    /// counters), for reads in steps.
+    pub fn split_off(&mut self, mut take: impl FnMut(&ObjectRef) -> bool) -> Listing {
+        let (local, rest): (Vec<ObjectRef>, Vec<ObjectRef>) =
+            std::mem::take(&mut self.local).into_iter().partition(&mut take);
+        self.local = rest;
+        let (s3, rest): (Vec<ObjectRef>, Vec<ObjectRef>) =
+            std::mem::take(&mut self.s3).into_iter().partition(&mut take);
+        self.s3 = rest;
+        Listing {
+            local,
+            s3,
+            source: self.source.clone(),
+            stores: Vec::new(),
+            stats: RunStats::default(),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// Lists and prunes every raw source of `opts`.
+pub fn list(opts: &LoadOptions) -> Result<Listing> {
     let started = Instant::now();
     let window = opts.window;
     let mut stats = RunStats::default();
-    let (local_roots, s3_uris) = split_sources(&opts.sources)?;
-    let local_objs = if local_roots.is_empty() {
+    let sources = split_sources(&opts.sources)?;
+    let local = if sources.local.is_empty() {
         Vec::new()
     } else {
-        local::list(&local_roots, &window, &mut stats)?
+        local::list(&sources.local, &window, &mut stats)?
     };
-    let s3 = if s3_uris.is_empty() {
+    let source = if sources.s3.is_empty() {
         None
     } else {
-        Some(S3Source::connect(&opts.s3)?)
+        Some(Arc::new(S3Source::connect(&opts.s3)?))
     };
-    let mut s3_objs = Vec::new();
-    if let Some(src) = &s3 {
-        for u in &s3_uris {
-            s3_objs.extend(src.list(u, &window, &mut stats)?);
+    let mut s3 = Vec::new();
+    if let Some(src) = &source {
+        for u in &sources.s3 {
+            s3.extend(src.list(u, &window, &mut stats)?);
         }
     }
-    let total: u64 = local_objs.iter().chain(&s3_objs).map(|o| o.size).sum();
+    Ok(Listing {
+        local,
+        s3,
+        source,
+        stores: sources.stores,
+        stats,
+        started,
+    })
+}
+
+/// One object read.
+pub struct ObjectOutcome {
+    pub object: ObjectRef,
+    pub events: Vec<EventRow>,
+    pub stats: RunStats,
+}
+
+/// Reads, decodes and parses the objects of `listing`, each on its own; the listing's
+/// counters come first in `stats`.
+pub struct ReadResult {
+    pub objects: Vec<ObjectOutcome>,
+    pub stats: RunStats,
+    pub elapsed: Duration,
+}
+
+pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
+    let Listing {
+        local,
+        s3,
+        source,
+        mut stats,
+        started,
+        ..
+    } = listing;
+    let total: u64 = local.iter().chain(&s3).map(|o| o.size).sum();
     let bar = bytes_bar(total, opts.progress, "reading");
     let parse = opts.parse();
     let pool = pool(opts.threads)?;
-    let mut results: Vec<FileResult> = pool.install(|| {
-        local_objs
-            .par_iter()
+    let mut results: Vec<ObjectOutcome> = pool.install(|| {
+        local
+            .into_par_iter()
             .map(|obj| {
-                let r = match &obj.loc {
+                let (events, s) = match &obj.loc {
                     Location::File(path) => match std::fs::read(path) {
-                        Ok(raw) => parse_one(&raw, obj, &parse),
-                        Err(e) => failed(obj, format!("cannot read: {e}")),
+                        Ok(raw) => parse_one(&raw, &obj, &parse),
+                        Err(e) => failed(&obj, format!("cannot read: {e}")),
                     },
-                    Location::S3 { .. } => failed(obj, "internal: S3 object in the local list"),
+                    Location::S3 { .. } => failed(&obj, "internal: S3 object in the local list"),
                 };
                 bar.inc(obj.size);
-                r
+                ObjectOutcome {
+                    object: obj,
+                    events,
+                    stats: s,
+                }
             })
             .collect()
     });
-    if let Some(src) = &s3
-        && !s3_objs.is_empty()
+    if let Some(src) = &source
+        && !s3.is_empty()
     {
         // Whole objects buffered between the network and the CPU: bounded memory.
         let (tx, mut rx) = tokio::sync::mpsc::channel(opts.s3.concurrency.max(2));
         std::thread::scope(|scope| {
-            scope.spawn(move || src.fetch(s3_objs, tx));
-            let got: Vec<FileResult> = pool.install(|| {
+            scope.spawn(move || src.fetch(s3, tx));
+            let got: Vec<ObjectOutcome> = pool.install(|| {
                 std::iter::from_fn(move || rx.blocking_recv())
                     .par_bridge()
                     .map(|(obj, bytes)| {
-                        let r = match bytes {
+                        let (events, s) = match bytes {
                             Ok(raw) => parse_one(&raw, &obj, &parse),
                             Err(why) => failed(&obj, why),
                         };
                         bar.inc(obj.size);
-                        r
+                        ObjectOutcome {
+                            object: obj,
+                            events,
+                            stats: s,
+                        }
                     })
                     .collect()
             });
@@ -157,32 +269,82 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
         });
     }
     bar.finish_and_clear();
-    let mut events = Vec::with_capacity(results.iter().map(|r| r.0.len()).sum());
-    for (rows, s) in results {
-        stats.merge(s);
-        events.extend(rows);
+    // Deterministic order whatever the scheduling.
+    results.sort_by(|a, b| a.object.uri.cmp(&b.object.uri));
+    for r in &results {
+        stats.merge(r.stats.clone());
     }
-    stats.normalize();
-    sort_events(&mut events);
-    Ok(Loaded {
-        events,
+    Ok(ReadResult {
+        objects: results,
         stats,
         elapsed: started.elapsed(),
     })
 }
 
-fn failed(obj: &ObjectRef, why: impl Into<String>) -> FileResult {
+/// Reads the event stores of `listing` in the window of `opts`, counting parts as files and
+/// rows as records so the run summary balances.
+fn read_stores(
+    opts: &LoadOptions,
+    stores: &[PathBuf],
+    accounts: &[String],
+    stats: &mut RunStats,
+) -> Result<Vec<EventRow>> {
+    let mut events = Vec::new();
+    for dir in stores {
+        let store = Store::open(dir)?;
+        let (rows, st) = store.read(opts.range(), accounts)?;
+        stats.files_listed += st.parts_listed;
+        stats.files_pruned += st.parts_pruned;
+        stats.files_read += st.parts_read;
+        stats.bytes_compressed += st.bytes;
+        stats.records += st.rows;
+        stats.records_parsed += st.rows;
+        stats.records_kept += st.rows_kept;
+        stats.records_outside_window += st.rows_outside;
+        stats.stores_read.push(dir.display().to_string());
+        events.extend(rows);
+    }
+    Ok(events)
+}
+
+/// Lists, reads, decodes and parses every needed object (and reads the event stores given
+/// as sources); returns the sorted events.
+pub fn load(opts: &LoadOptions) -> Result<Loaded> {
+    let listing = list(opts)?;
+    let stores = listing.stores.clone();
+    let read = read(opts, listing)?;
+    let mut stats = read.stats;
+    let mut events: Vec<EventRow> = Vec::with_capacity(read.objects.iter().map(|o| o.events.len()).sum());
+    for o in read.objects {
+        events.extend(o.events);
+    }
+    events.extend(read_stores(opts, &stores, &opts.s3.accounts, &mut stats)?);
+    stats.normalize();
+    sort_events(&mut events);
+    Ok(Loaded {
+        events,
+        stats,
+        elapsed: read.elapsed,
+    })
+}
+
+fn failed(obj: &ObjectRef, why: impl Into<String>) -> (Vec<EventRow>, RunStats) {
     let mut s = RunStats::default();
     s.fail(&obj.uri, why);
     (Vec::new(), s)
 }
 
-fn parse_one(raw: &[u8], obj: &ObjectRef, parse: &ParseOptions) -> FileResult {
+fn parse_one(raw: &[u8], obj: &ObjectRef, parse: &ParseOptions) -> (Vec<EventRow>, RunStats) {
     let file = FileInfo {
         uri: &obj.uri,
         key_time: obj.key.as_ref().and_then(|k| k.key_time),
     };
     WORKER.with(|w| parse_file(raw, file, parse, &mut w.borrow_mut()))
+}
+
+/// Whether a path is an event store folder (for `--store` and store sources).
+pub fn is_store(p: &Path) -> bool {
+    Store::is_store(p)
 }
 
 /// The inflate-only baseline of `scripts/bench-compare.sh` (local sources): the
@@ -196,7 +358,11 @@ pub fn inflate_only(
 ) -> Result<(u64, u64, u64, u64, Duration)> {
     let started = Instant::now();
     let mut stats = RunStats::default();
-    let (local_roots, s3_uris) = split_sources(sources)?;
+    let Sources {
+        local: local_roots,
+        s3: s3_uris,
+        ..
+    } = split_sources(sources)?;
     if !s3_uris.is_empty() {
         return Err(Error::usage(
             "--source",

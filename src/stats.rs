@@ -53,6 +53,19 @@ pub struct RunStats {
     pub records_without_time: u64,
     /// Examples of malformed and untimed records (the counts are exact).
     pub problem_examples: Vec<FailedObject>,
+    /// `collect`: objects already in the event store and unchanged, so not read again.
+    pub files_unchanged: u64,
+    /// Event stores read (their parts count as files, their rows as records).
+    pub stores_read: Vec<String>,
+    /// Reads in steps (`diagnose` without `--until` over raw sources): objects read by each.
+    pub phases: Vec<Phase>,
+}
+
+/// One step of a read in phases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Phase {
+    pub name: String,
+    pub objects_read: u64,
 }
 
 impl RunStats {
@@ -77,10 +90,14 @@ impl RunStats {
         });
     }
 
-    /// Every listed object is exactly one of pruned, skipped, read or failed.
+    /// Every listed object is exactly one of pruned, skipped, unchanged (collect), read or failed.
     pub fn files_balanced(&self) -> bool {
         self.files_listed
-            == self.files_pruned + self.files_skipped_not_events + self.files_read + self.files_failed.len() as u64
+            == self.files_pruned
+                + self.files_skipped_not_events
+                + self.files_unchanged
+                + self.files_read
+                + self.files_failed.len() as u64
     }
 
     /// Every record is exactly one of kept, dropped, outside the window, malformed or untimed.
@@ -134,6 +151,9 @@ impl RunStats {
         self.records_outside_window += o.records_outside_window;
         self.records_malformed += o.records_malformed;
         self.records_without_time += o.records_without_time;
+        self.files_unchanged += o.files_unchanged;
+        self.stores_read.extend(o.stores_read);
+        self.phases.extend(o.phases);
         let room = MALFORMED_EXAMPLES.saturating_sub(self.problem_examples.len());
         self.problem_examples.extend(o.problem_examples.into_iter().take(room));
     }

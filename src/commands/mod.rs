@@ -1,5 +1,6 @@
 //! One file per subcommand; `run` dispatches.
 
+pub mod collect;
 pub mod diagnose;
 pub mod r#gen;
 pub mod inflate;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
         Command::Diagnose(a) => diagnose::run(a, out),
         Command::Scan(a) => scan::run(a, out),
         Command::Timeline(a) => timeline::run(a, out, err),
+        Command::Collect(a) => collect::run(a, out),
         Command::Gen(a) => r#gen::run(a, out),
         Command::Inflate(a) => inflate::run(a, out),
     }
@@ -29,7 +31,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
 /// Builds the load options of a reading command for `window` (since/until set by the caller).
 pub fn load_options(r: &ReadArgs, since: Option<i64>, until: Option<i64>) -> Result<LoadOptions> {
     Ok(LoadOptions {
-        sources: r.sources.clone(),
+        sources: r.sources.iter().cloned().chain(r.store.clone()).collect(),
         window: Window {
             since,
             until,
@@ -37,6 +39,7 @@ pub fn load_options(r: &ReadArgs, since: Option<i64>, until: Option<i64>) -> Res
         },
         full_parse: r.full_parse,
         max_file_bytes: r.max_file_bytes,
+        filter_events: true,
         threads: r.threads,
         progress: !r.quiet,
         s3: crate::source::s3::S3Options {

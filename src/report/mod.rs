@@ -62,9 +62,21 @@ pub fn human_bytes(n: u64) -> String {
 pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std::io::Result<()> {
     let i = Inputs::new(s, elapsed);
     writeln!(w, "Inputs")?;
+    for st in &s.stores_read {
+        writeln!(
+            w,
+            "  store:   {} (event store: its Parquet parts count as files, its rows as records; no gzip read)",
+            sanitize(st)
+        )?;
+    }
+    let unchanged = if s.files_unchanged > 0 {
+        format!(" + {} unchanged in the event store", s.files_unchanged)
+    } else {
+        String::new()
+    };
     writeln!(
         w,
-        "  files:   {} listed = {} pruned by key time + {} digest/insight skipped + {} read ({} partial) + {} failed; {} outside the key layout (read unpruned); {} ignored (not JSON names)",
+        "  files:   {} listed = {} pruned by key time + {} digest/insight skipped{unchanged} + {} read ({} partial) + {} failed; {} outside the key layout (read unpruned); {} ignored (not JSON names)",
         s.files_listed,
         s.files_pruned,
         s.files_skipped_not_events,
@@ -94,6 +106,14 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
             sanitize(&f.object),
             sanitize(&f.reason)
         )?;
+    }
+    if !s.phases.is_empty() {
+        let p: Vec<String> = s
+            .phases
+            .iter()
+            .map(|p| format!("{} objects to {}", p.objects_read, p.name))
+            .collect();
+        writeln!(w, "  phases:  {}", p.join("; then "))?;
     }
     writeln!(
         w,

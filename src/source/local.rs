@@ -33,7 +33,7 @@ pub fn list(roots: &[PathBuf], window: &Window, stats: &mut RunStats) -> Result<
         if meta.is_dir() {
             walk(root, window, stats, &mut out);
         } else {
-            consider_file(root, meta.len(), true, window, stats, &mut out);
+            consider_file(root, &meta, true, window, stats, &mut out);
         }
     }
     out.sort_by(|a, b| a.uri.cmp(&b.uri));
@@ -41,12 +41,26 @@ pub fn list(roots: &[PathBuf], window: &Window, stats: &mut RunStats) -> Result<
     Ok(out)
 }
 
-fn consider_file(path: &Path, size: u64, named: bool, window: &Window, stats: &mut RunStats, out: &mut Vec<ObjectRef>) {
+fn consider_file(
+    path: &Path,
+    meta: &fs::Metadata,
+    named: bool,
+    window: &Window,
+    stats: &mut RunStats,
+    out: &mut Vec<ObjectRef>,
+) {
     let uri = path.to_string_lossy().into_owned();
+    // The modification time, to the nanosecond: with the size, it tells a changed file.
+    let version = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| format!("mtime:{}.{:09}", d.as_secs(), d.subsec_nanos()));
     out.extend(consider(
         uri,
         Location::File(path.to_path_buf()),
-        size,
+        meta.len(),
+        version,
         named,
         window,
         stats,
@@ -112,6 +126,7 @@ pub(crate) fn consider(
     uri: String,
     loc: Location,
     size: u64,
+    version: Option<String>,
     named: bool,
     window: &Window,
     stats: &mut RunStats,
@@ -139,6 +154,7 @@ pub(crate) fn consider(
                 loc,
                 size,
                 key: Some(k),
+                version,
             })
         }
         KeyKind::Other => {
@@ -148,6 +164,7 @@ pub(crate) fn consider(
                 loc,
                 size,
                 key: None,
+                version,
             })
         }
     }
@@ -182,7 +199,7 @@ fn walk(dir: &Path, window: &Window, stats: &mut RunStats, out: &mut Vec<ObjectR
             walk(&path, window, stats, out);
         } else {
             match fs::metadata(&path) {
-                Ok(m) if m.is_file() => consider_file(&path, m.len(), false, window, stats, out),
+                Ok(m) if m.is_file() => consider_file(&path, &m, false, window, stats, out),
                 Ok(_) => {}
                 Err(e) => {
                     // Listed (it is there), and failed: a dangling link or a file gone meanwhile.

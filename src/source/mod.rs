@@ -27,4 +27,7 @@ pub struct ObjectRef {
     pub size: u64,
     /// Parsed layout, when the key follows it.
     pub key: Option<LogKey>,
+    /// S3 ETag, or a local file's modification time: with the size, what tells a changed
+    /// object (the event store reads only new or changed objects again).
+    pub version: Option<String>,
 }

@@ -196,6 +196,7 @@ impl S3Source {
                             format!("s3://{}/{key}", uri.bucket),
                             loc,
                             size,
+                            obj.e_tag().map(|t| format!("etag:{}", t.trim_matches('"'))),
                             named,
                             window,
                             stats,

@@ -9,4 +9,5 @@ mod real;
 mod rules;
 mod s3;
 mod scenarios;
+mod store;
 mod util;
