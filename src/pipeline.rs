@@ -217,6 +217,14 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
         started,
         ..
     } = listing;
+    if local.is_empty() && s3.is_empty() {
+        // Nothing to read (an event store alone): no thread pool, no progress bar.
+        return Ok(ReadResult {
+            objects: Vec::new(),
+            stats,
+            elapsed: started.elapsed(),
+        });
+    }
     let total: u64 = local.iter().chain(&s3).map(|o| o.size).sum();
     let bar = bytes_bar(total, opts.progress, "reading");
     let parse = opts.parse();

@@ -30,14 +30,28 @@ struct CollectJson {
     inputs: Inputs,
 }
 
-/// The key an object has in the manifest: its canonical location.
-fn object_key(o: &ObjectRef) -> String {
-    match &o.loc {
-        Location::File(p) => std::fs::canonicalize(p)
-            .unwrap_or_else(|_| p.clone())
-            .to_string_lossy()
-            .into_owned(),
-        Location::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+/// The key an object has in the store: its canonical location (the same file given by
+/// another path is the same object). Folders are resolved once each, not per file.
+struct Keys(std::collections::HashMap<std::path::PathBuf, std::path::PathBuf>);
+
+impl Keys {
+    fn of(&mut self, o: &ObjectRef) -> String {
+        match &o.loc {
+            Location::File(p) => {
+                let (dir, name) = (p.parent().unwrap_or(p), p.file_name());
+                let canon = self
+                    .0
+                    .entry(dir.to_path_buf())
+                    .or_insert_with(|| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()));
+                match name {
+                    Some(n) => canon.join(n),
+                    None => canon.clone(),
+                }
+                .to_string_lossy()
+                .into_owned()
+            }
+            Location::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+        }
     }
 }
 
@@ -63,6 +77,9 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
     opts.s3.regions = a.filter.regions.clone();
     let mut store = Store::create_or_open(&dir)?;
     let _lock = store.lock()?;
+    // Re-read under the lock: another collect may have committed since the open.
+    store = Store::open(&dir)?;
+    store.load_objects()?;
     let orphans = store.remove_orphans()?;
     let mut listing = pipeline::list(&opts)?;
     if !listing.stores.is_empty() {
@@ -74,8 +91,9 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
     }
     let listed = listing.len();
     let mut unchanged = 0u64;
+    let mut keys = Keys(Default::default());
     listing.retain(|o| {
-        let need = store.needs(&object_key(o), o.size, o.version.as_deref());
+        let need = store.needs(&keys.of(o), o.size, o.version.as_deref());
         if !need {
             unchanged += 1;
         }
@@ -92,7 +110,7 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
         .map(|o| {
             let failure = o.stats.files_failed.first().map(|f| f.reason.clone());
             Collected {
-                key: object_key(&o.object),
+                key: keys.of(&o.object),
                 info: ObjectInfo {
                     uri: o.object.uri.clone(),
                     size: o.object.size,
@@ -110,7 +128,7 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
     let run = format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), std::process::id());
     let commit = store.commit(&run, batch, unchanged)?;
     stats.normalize();
-    let classes = store.class_counts()?;
+    let classes = store.class_counts();
     let doc = CollectJson {
         store: dir.display().to_string(),
         objects_listed: listed,

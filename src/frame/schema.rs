@@ -40,12 +40,14 @@ macro_rules! schema {
             }
         }
 
-        /// Reads the frame back into rows (rules walk events in time order).
+        /// Reads the frame back into rows (the event store's parts). Each column is walked
+        /// once, in order (indexing a chunked array row by row costs a chunk search each).
         pub fn rows(df: &DataFrame) -> PolarsResult<Vec<EventRow>> {
             $( let $field = schema!(@read $kind, df.column($name)?); )*
+            $( let mut $field = $field.iter(); )*
             let mut out = Vec::with_capacity(df.height());
-            for i in 0..df.height() {
-                out.push(EventRow { $( $field: schema!(@get $kind, $field, i), )* });
+            for _ in 0..df.height() {
+                out.push(EventRow { $( $field: schema!(@get $kind, $field.next().flatten()), )* });
             }
             Ok(out)
         }
@@ -82,15 +84,15 @@ macro_rules! schema {
     (@read opt_bool, $c:expr) => { $c.bool()?.clone() };
     (@read class, $c:expr) => { $c.str()?.clone() };
     (@read outcome, $c:expr) => { $c.str()?.clone() };
-    (@get time, $a:ident, $i:expr) => { $a.get($i).unwrap_or_default() };
-    (@get str, $a:ident, $i:expr) => { $a.get($i).unwrap_or_default().to_owned() };
-    (@get opt_str, $a:ident, $i:expr) => { $a.get($i).map(str::to_owned) };
-    (@get opt_bool, $a:ident, $i:expr) => { $a.get($i) };
-    (@get class, $a:ident, $i:expr) => {
-        $a.get($i).and_then(EventClass::parse).ok_or_else(|| polars_err!(ComputeError: "unknown class"))?
+    (@get time, $v:expr) => { $v.unwrap_or_default() };
+    (@get str, $v:expr) => { $v.unwrap_or_default().to_owned() };
+    (@get opt_str, $v:expr) => { $v.map(str::to_owned) };
+    (@get opt_bool, $v:expr) => { $v };
+    (@get class, $v:expr) => {
+        $v.and_then(EventClass::parse).ok_or_else(|| polars_err!(ComputeError: "unknown class"))?
     };
-    (@get outcome, $a:ident, $i:expr) => {
-        $a.get($i).and_then(Outcome::parse).ok_or_else(|| polars_err!(ComputeError: "unknown outcome"))?
+    (@get outcome, $v:expr) => {
+        $v.and_then(Outcome::parse).ok_or_else(|| polars_err!(ComputeError: "unknown outcome"))?
     };
 }
 

@@ -115,7 +115,7 @@ impl Index {
                 }
             }
         }
-        let series = FailureSeries::build(&events, &typo);
+        let series = FailureSeries::build(&events, &typo, &actor, &principals);
         Index {
             events,
             principals,

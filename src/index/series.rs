@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use crate::event::{EventClass, EventRow, HOUR, Millis};
+use crate::event::{EventClass, EventRow, HOUR, Millis, Principal};
 
 /// Hours with MFA attempts an account needs before its usual level is trusted.
 pub const MIN_BASELINE_HOURS: usize = 24;
@@ -172,7 +172,12 @@ pub fn signal_counts(ix: &super::Index, since: Millis, until: Millis) -> PolarsR
 }
 
 impl FailureSeries {
-    pub fn build(events: &[EventRow], typo: &[bool]) -> FailureSeries {
+    pub fn build(
+        events: &[EventRow],
+        typo: &[bool],
+        actor: &[Option<super::Pid>],
+        principals: &[Principal],
+    ) -> FailureSeries {
         let mut failing = Vec::new();
         let mut attempting = Vec::new();
         for (i, e) in events.iter().enumerate() {
@@ -187,10 +192,17 @@ impl FailureSeries {
             if !attempt {
                 continue;
             }
-            let Some(p) = e.actor().filter(|a| a.kind.has_iam_devices()) else {
+            let Some(p) = actor[i]
+                .map(|p| &principals[p as usize])
+                .filter(|a| a.kind.has_iam_devices())
+            else {
                 continue;
             };
-            let row = (p.account.clone(), e.event_time.div_euclid(HOUR), p.key().name);
+            let row = (
+                p.account.clone(),
+                e.event_time.div_euclid(HOUR),
+                p.name.to_ascii_lowercase(),
+            );
             if e.class.is_mfa_attempt_failure() && !typo[i] {
                 failing.push(row.clone());
             }
@@ -251,6 +263,22 @@ mod tests {
     use crate::event::EventClass::*;
     use crate::index::tests::{ACCT, ev};
 
+    fn build(events: &[EventRow], typo: &[bool]) -> FailureSeries {
+        let mut principals: Vec<Principal> = Vec::new();
+        let actor: Vec<Option<u32>> = events
+            .iter()
+            .map(|e| {
+                let p = e.actor()?;
+                let i = principals.iter().position(|x| x.key() == p.key()).unwrap_or_else(|| {
+                    principals.push(p);
+                    principals.len() - 1
+                });
+                Some(i as u32)
+            })
+            .collect();
+        FailureSeries::build(events, typo, &actor, &principals)
+    }
+
     #[test]
     fn counts_distinct_users_per_hour_without_typos() {
         let events = vec![
@@ -263,7 +291,7 @@ mod tests {
             ev(70, MfaFailure, Some("a"), None, None),
         ];
         let typo = vec![false, false, false, false, true, false, false];
-        let s = FailureSeries::build(&events, &typo);
+        let s = build(&events, &typo);
         assert_eq!(
             s.at(ACCT, 0),
             Hour {
@@ -294,7 +322,7 @@ mod tests {
             events.push(ev(31 * 60, MfaFailure, Some(u), None, None));
         }
         let typo = vec![false; events.len()];
-        let s = FailureSeries::build(&events, &typo);
+        let s = build(&events, &typo);
         assert_eq!(s.baseline(ACCT), Some(1));
     }
 }

@@ -3,14 +3,16 @@
 //!
 //! Layout (hive partitions, so DuckDB, Athena and polars read it as they are):
 //! ```text
-//! STORE/manifest.json                                   the commit point (schema version, parts, objects read)
+//! STORE/manifest.json                                   the commit point (schema version, parts, runs)
+//! STORE/objects-….jsonl.gz                              every source object read (one JSON line each)
 //! STORE/account=111122223333/date=2026-11-20/part-….parquet
 //! STORE/account=_quarantine/date=2026-11-20/part-….parquet   rows whose account is not 12 digits
 //! STORE/.lock                                           while a collect runs
 //! ```
 //! Every part holds rows in the frame's schema (`frame::COLUMNS`, `source_object` included).
-//! The manifest lists every source object read (its size and ETag or mtime, record counts,
-//! failures, the parts its rows are in) and every committed part. A collect writes new parts
+//! The manifest lists every committed part and names the objects file, which lists every
+//! source object read (its size and ETag or mtime, record counts, failures, the parts its rows
+//! are in): readers of events never load it, collects do. A collect writes new parts
 //! under temporary names, renames them, and writes the manifest last (write, then rename):
 //! a run interrupted anywhere leaves the previous manifest, and parts it does not list are
 //! deleted by the next collect. Readers read only the parts the manifest lists.
@@ -86,6 +88,16 @@ pub struct PartInfo {
     pub bytes: u64,
     pub min_time: Millis,
     pub max_time: Millis,
+    /// Rows per event class.
+    pub classes: BTreeMap<String, u64>,
+}
+
+fn class_counts_of(rows: &[EventRow]) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for e in rows {
+        *m.entry(e.class.as_str().to_owned()).or_default() += 1;
+    }
+    m
 }
 
 /// One source object read.
@@ -121,9 +133,22 @@ pub struct Manifest {
     pub schema_version: u32,
     pub columns: Vec<String>,
     pub parts: BTreeMap<String, PartInfo>,
-    /// Keyed by the object's canonical location (absolute path, or s3://bucket/key).
-    pub objects: BTreeMap<String, ObjectInfo>,
+    /// The objects file (gzip JSON lines), relative to the store.
+    pub objects_file: Option<String>,
+    pub objects_count: u64,
     pub runs: Vec<RunInfo>,
+    /// Keyed by the object's canonical location (absolute path, or s3://bucket/key); loaded
+    /// from `objects_file` by `Store::load_objects` (collect), not by readers.
+    #[serde(skip)]
+    pub objects: BTreeMap<String, ObjectInfo>,
+}
+
+/// One line of the objects file.
+#[derive(Debug, Serialize, Deserialize)]
+struct ObjectLine {
+    key: String,
+    #[serde(flatten)]
+    info: ObjectInfo,
 }
 
 impl Manifest {
@@ -133,8 +158,10 @@ impl Manifest {
             schema_version: SCHEMA_VERSION,
             columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
             parts: BTreeMap::new(),
-            objects: BTreeMap::new(),
+            objects_file: None,
+            objects_count: 0,
             runs: Vec::new(),
+            objects: BTreeMap::new(),
         }
     }
 }
@@ -250,6 +277,54 @@ impl Store {
         })
     }
 
+    /// Loads the objects file (collect needs it; readers of events do not).
+    pub fn load_objects(&mut self) -> Result<()> {
+        let Some(rel) = self.manifest.objects_file.clone() else {
+            return Ok(());
+        };
+        let path = self.root.join(&rel);
+        let raw = fs::read(&path).map_err(io(&path))?;
+        let mut text = Vec::new();
+        crate::decode::Inflater::new()
+            .inflate(&raw, &mut text, 1 << 40)
+            .map_err(|e| StoreError::Manifest {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        let mut objects = BTreeMap::new();
+        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let o: ObjectLine = serde_json::from_slice(line).map_err(|e| StoreError::Manifest {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            objects.insert(o.key, o.info);
+        }
+        self.manifest.objects = objects;
+        Ok(())
+    }
+
+    fn write_objects(&self, rel: &str, objects: &BTreeMap<String, ObjectInfo>) -> Result<()> {
+        let path = self.root.join(rel);
+        let tmp = self.root.join(format!("{rel}.tmp"));
+        let f = fs::File::create(&tmp).map_err(io(&tmp))?;
+        let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(f), flate2::Compression::fast());
+        for (key, info) in objects {
+            let line = ObjectLine {
+                key: key.clone(),
+                info: info.clone(),
+            };
+            serde_json::to_writer(&mut gz, &line).map_err(|e| StoreError::Manifest {
+                path: tmp.clone(),
+                reason: e.to_string(),
+            })?;
+            gz.write_all(b"\n").map_err(io(&tmp))?;
+        }
+        let w = gz.finish().map_err(io(&tmp))?;
+        let f = w.into_inner().map_err(|e| io(&tmp)(e.into_error()))?;
+        f.sync_all().map_err(io(&tmp))?;
+        fs::rename(&tmp, &path).map_err(io(&path))
+    }
+
     /// Opens the store at `root`, creating an empty one when the folder has none.
     pub fn create_or_open(root: &Path) -> Result<Store> {
         if Store::is_store(root) {
@@ -340,6 +415,7 @@ impl Store {
                     .to_string_lossy()
                     .replace('\\', "/");
                 let orphan = (rel.ends_with(".parquet") && !self.manifest.parts.contains_key(&rel))
+                    || (rel.starts_with("objects-") && self.manifest.objects_file.as_deref() != Some(rel.as_str()))
                     || rel.ends_with(".tmp") && rel != format!("{MANIFEST}.tmp");
                 if orphan || rel == format!("{MANIFEST}.tmp") {
                     fs::remove_file(&p).map_err(io(&p))?;
@@ -373,14 +449,17 @@ impl Store {
             source,
         })?;
         {
-            let f = fs::File::create(&tmp).map_err(io(&tmp))?;
-            ParquetWriter::new(&f)
-                .with_compression(ParquetCompression::Zstd(None))
+            // Buffered: the writer emits many small pieces (one write call each otherwise).
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&tmp).map_err(io(&tmp))?);
+            // Snappy: every engine reads it (Athena, Trino, DuckDB), and it decodes fast.
+            ParquetWriter::new(&mut w)
+                .with_compression(ParquetCompression::Snappy)
                 .finish(&mut df)
                 .map_err(|source| StoreError::Parquet {
                     path: tmp.clone(),
                     source,
                 })?;
+            let f = w.into_inner().map_err(|e| io(&tmp)(e.into_error()))?;
             f.sync_all().map_err(io(&tmp))?;
         }
         fs::rename(&tmp, &path).map_err(io(&path))?;
@@ -390,10 +469,14 @@ impl Store {
     fn read_part(&self, rel: &str) -> Result<Vec<EventRow>> {
         let path = self.part_path(rel);
         let f = fs::File::open(&path).map_err(io(&path))?;
-        let df = ParquetReader::new(f).finish().map_err(|source| StoreError::Parquet {
-            path: path.clone(),
-            source,
-        })?;
+        // Parts are small: one thread, no pool to start.
+        let df = ParquetReader::new(f)
+            .read_parallel(ParallelStrategy::None)
+            .finish()
+            .map_err(|source| StoreError::Parquet {
+                path: path.clone(),
+                source,
+            })?;
         frame::rows(&df).map_err(|source| StoreError::Parquet { path, source })
     }
 
@@ -439,6 +522,7 @@ impl Store {
                     bytes,
                     min_time: keep.iter().map(|e| e.event_time).min().unwrap_or(info.min_time),
                     max_time: keep.iter().map(|e| e.event_time).max().unwrap_or(info.max_time),
+                    classes: class_counts_of(&keep),
                     ..info
                 },
             );
@@ -474,6 +558,7 @@ impl Store {
                     bytes,
                     min_time: rows.first().map_or(0, |e| e.event_time),
                     max_time: rows.last().map_or(0, |e| e.event_time),
+                    classes: class_counts_of(&rows),
                 },
             );
             part_names.insert((account, date), rel);
@@ -518,6 +603,10 @@ impl Store {
             rows_replaced: sum.rows_replaced,
             rows_quarantined: sum.rows_quarantined,
         });
+        let objects_file = format!("objects-{run}.jsonl.gz");
+        self.write_objects(&objects_file, &m.objects)?;
+        let previous_objects = m.objects_file.replace(objects_file);
+        m.objects_count = m.objects.len() as u64;
         let old = std::mem::replace(&mut self.manifest, m);
         if let Err(e) = self.write_manifest() {
             self.manifest = old;
@@ -526,7 +615,7 @@ impl Store {
         crash_point("manifest_written");
         // 4. The parts replaced are no longer listed: delete them (a crash here leaves
         // orphans that the next collect deletes).
-        for old in renamed.keys() {
+        for old in renamed.keys().chain(previous_objects.iter()) {
             let _ = fs::remove_file(self.part_path(old));
         }
         Ok(sum)
@@ -561,32 +650,16 @@ impl Store {
         Ok((out, st))
     }
 
-    /// Rows per class over the whole store (what `collect` reports; DuckDB must agree).
-    pub fn class_counts(&self) -> Result<BTreeMap<String, u64>> {
+    /// Rows per class over the whole store (what `collect` reports; DuckDB must agree), from
+    /// the counts the manifest keeps per part.
+    pub fn class_counts(&self) -> BTreeMap<String, u64> {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for rel in self.manifest.parts.keys() {
-            let path = self.part_path(rel);
-            let f = fs::File::open(&path).map_err(io(&path))?;
-            let df = ParquetReader::new(f)
-                .with_columns(Some(vec![frame::col::class.to_owned()]))
-                .finish()
-                .map_err(|source| StoreError::Parquet {
-                    path: path.clone(),
-                    source,
-                })?;
-            let col = df.column(frame::col::class).map_err(|source| StoreError::Parquet {
-                path: path.clone(),
-                source,
-            })?;
-            let s = col.str().map_err(|source| StoreError::Parquet {
-                path: path.clone(),
-                source,
-            })?;
-            for v in s.iter().flatten() {
-                *counts.entry(v.to_owned()).or_default() += 1;
+        for p in self.manifest.parts.values() {
+            for (c, n) in &p.classes {
+                *counts.entry(c.clone()).or_default() += n;
             }
         }
-        Ok(counts)
+        counts
     }
 }
 
