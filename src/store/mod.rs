@@ -23,6 +23,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{EventRow, Millis, TimeRange, format_millis};
@@ -542,16 +543,17 @@ impl Store {
             }
         }
         let mut part_names: BTreeMap<(String, String), String> = BTreeMap::new();
-        for (n, ((account, date), mut rows)) in by_part.into_iter().enumerate() {
-            frame::sort_events(&mut rows);
-            let rel = format!("account={account}/date={date}/part-{run}-{n}.parquet");
-            let bytes = self.write_part(&rel, &rows)?;
-            sum.parts_written += 1;
-            sum.rows_written += rows.len() as u64;
-            sum.bytes_written += bytes;
-            new_parts.insert(
-                rel.clone(),
-                PartInfo {
+        // Parts are independent files: written in parallel (Parquet encoding is the cost).
+        let written: Vec<Result<(String, String, String, PartInfo)>> = by_part
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(n, ((account, date), mut rows))| {
+                frame::sort_events(&mut rows);
+                let rel = format!("account={account}/date={date}/part-{run}-{n}.parquet");
+                let bytes = self.write_part(&rel, &rows)?;
+                let info = PartInfo {
                     account: account.clone(),
                     date: date.clone(),
                     rows: rows.len() as u64,
@@ -559,8 +561,16 @@ impl Store {
                     min_time: rows.first().map_or(0, |e| e.event_time),
                     max_time: rows.last().map_or(0, |e| e.event_time),
                     classes: class_counts_of(&rows),
-                },
-            );
+                };
+                Ok((account, date, rel, info))
+            })
+            .collect();
+        for w in written {
+            let (account, date, rel, info) = w?;
+            sum.parts_written += 1;
+            sum.rows_written += info.rows;
+            sum.bytes_written += info.bytes;
+            new_parts.insert(rel.clone(), info);
             part_names.insert((account, date), rel);
         }
         crash_point("parts_written");
