@@ -322,6 +322,28 @@ def _(ids):
     ]
 
 
+# ---------------------------------------------------------------- reports
+@case("reports", "hostile_strings")
+def _(ids):
+    """Strings an attacker controls (user agent, error message, policy and group names) that
+    must stay inert text in every report: a script, an event handler, a spreadsheet formula,
+    terminal escapes, bidi overrides."""
+    u, dev = "mallory", mfa_arn(PROD, "mallory")
+    xss = '<script>window.__mfatrail_pwned=1</script><img src=x onerror="window.__mfatrail_pwned=1">'
+    out = [create_virtual(ids, m(-3000), u), enable(ids, m(-2999), u, dev)]
+    for k, agent in enumerate([xss, '=HYPERLINK("http://evil.example/","click")', "\x1b[2J\x1b[31mred\u202egpj.exe",
+                               "@SUM(1+1)*cmd|' /C calc'!A0"]):
+        r = gst(ids, m(k * 11), u, dev, "bad_code")
+        r["userAgent"] = agent
+        out.append(r)
+    r = gst(ids, m(5), u, dev, "ok")
+    r["userAgent"] = xss
+    out.append(r)
+    out.append(put_group_policy(ids, m(-30), "</table><script>window.__mfatrail_pwned=1</script>", "x|y", doc(READ_ONLY)))
+    out.append(add_user_to_group(ids, m(-29), u, "</table><script>window.__mfatrail_pwned=1</script>"))
+    return out
+
+
 def main():
     for (rule, name), f in sorted(CASES.items()):
         ids = Ids(f"{rule}/{name}")

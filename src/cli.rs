@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::report::Format;
+use crate::report::{ColorChoice, Format};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -198,8 +198,12 @@ pub struct ScanArgs {
 /// Report format and destination.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
+    /// text, json, html (diagnose, scan), markdown (diagnose, scan), csv (timeline, scan).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Colour in text output: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Write the report here instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

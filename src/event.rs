@@ -322,6 +322,11 @@ fn ser_time<S: Serializer>(t: &Millis, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_millis(*t))
 }
 
+/// Serializes a time as RFC 3339 text (for `#[serde(serialize_with)]`).
+pub fn serialize_millis<S: Serializer>(t: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    ser_time(t, s)
+}
+
 impl EventRow {
     /// The account the event belongs to: the recipient (owner of the trail data), else the caller's.
     pub fn account(&self) -> Option<&str> {

@@ -56,6 +56,7 @@ impl Keys {
 }
 
 pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
+    super::check_format("collect", a.out.format, &[Format::Text, Format::Json])?;
     let (since, until) = super::since_until(&a.since, &a.until)?;
     let dir = a
         .read
@@ -147,7 +148,7 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             writeln!(w)
         }
-        Format::Text => {
+        _ => {
             writeln!(w, "Event store {}", doc.store)?;
             writeln!(
                 w,

@@ -17,6 +17,11 @@ use crate::stats::Phase;
 use crate::time::{DayEnd, parse_time_arg};
 
 pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
+    super::check_format(
+        "diagnose",
+        a.out.format,
+        &[Format::Text, Format::Json, Format::Html, Format::Markdown],
+    )?;
     let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
     let (window, extend_to) = super::passes(&a.pass)?;
     // With --until the data needed is known; without it the latest failure must be found first.
@@ -67,7 +72,9 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
             serde_json::to_writer_pretty(&mut *w, &to_json(&d, &loaded.stats, loaded.elapsed))?;
             writeln!(w)
         }
-        Format::Text => write_text(w, &d, &loaded.stats, loaded.elapsed),
+        Format::Html => crate::report::html::write_diagnosis(w, &d, &loaded.stats, loaded.elapsed),
+        Format::Markdown => crate::report::markdown::write_diagnosis(w, &d, &loaded.stats),
+        Format::Text | Format::Csv => write_text(w, &d, &loaded.stats, loaded.elapsed, super::style(&a.out)),
     })?;
     let ok = if d.has_error() {
         Exit::RuleError

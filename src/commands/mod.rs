@@ -137,3 +137,25 @@ pub fn passes(p: &crate::cli::PassArgs) -> Result<(i64, i64)> {
     }
     Ok((p.window, p.extend_to))
 }
+
+/// Refuses a format the command does not write.
+pub fn check_format(command: &'static str, f: crate::report::Format, allowed: &[crate::report::Format]) -> Result<()> {
+    if allowed.contains(&f) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
+    Err(crate::Error::usage(
+        "--format",
+        f.as_str(),
+        format!("{command} writes {}", names.join(", ")),
+    ))
+}
+
+/// The text style of a command's output: colour only on a terminal (unless forced).
+pub fn style(o: &crate::cli::OutputArgs) -> crate::report::Style {
+    use std::io::IsTerminal;
+    let terminal = o.output.is_none() && std::io::stdout().is_terminal();
+    crate::report::Style {
+        color: o.color.enabled(terminal),
+    }
+}

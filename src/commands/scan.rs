@@ -5,8 +5,6 @@
 
 use std::io::Write;
 
-use serde::Serialize;
-
 use crate::cli::ScanArgs;
 use crate::error::Result;
 use crate::event::{HIDDEN_USER, PrincipalKind, format_millis};
@@ -14,52 +12,16 @@ use crate::exit::Exit;
 use crate::index::Index;
 use crate::index::series::{SignalCounts, signal_counts};
 use crate::pipeline::load;
-use crate::report::{Format, Inputs, sanitize, write_summary};
+use crate::report::scan::{OtherPrincipal as Other, ScanReport, ScanRow as Row};
+use crate::report::{Format, Inputs};
 use crate::rules::{DiagnoseOptions, Metrics, diagnose};
 
-#[derive(Serialize)]
-struct Row {
-    user: String,
-    kind: &'static str,
-    account: String,
-    accounts: Vec<String>,
-    /// MFA failures that are not typing.
-    failures: usize,
-    /// Failures resolved by a success within minutes.
-    typo_failures: usize,
-    mfa_required_denials: usize,
-    first_failure: String,
-    last_failure: String,
-    scope: String,
-    top_cause: Option<&'static str>,
-    causes: Vec<&'static str>,
-    conclusion: String,
-    extended: bool,
-}
-
-/// A principal without IAM MFA devices (role session, Identity Center user).
-#[derive(Serialize)]
-struct Other {
-    principal: String,
-    kind: &'static str,
-    account: String,
-    failures: usize,
-    first_failure: String,
-    last_failure: String,
-}
-
-#[derive(Serialize)]
-struct ScanJson {
-    since: Option<String>,
-    until: Option<String>,
-    users: Vec<Row>,
-    role_sessions: Vec<Other>,
-    identity_center_users: Vec<Other>,
-    hidden_user_name_failures: usize,
-    inputs: Inputs,
-}
-
 pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
+    super::check_format(
+        "scan",
+        a.out.format,
+        &[Format::Text, Format::Json, Format::Html, Format::Markdown, Format::Csv],
+    )?;
     let (since, until) = super::since_until(&a.since, &a.until)?;
     let (window, extend_to) = super::passes(&a.pass)?;
     // Read far enough back for each user's own 48 h window.
@@ -148,82 +110,25 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
     for v in [&mut roles, &mut idc] {
         v.sort_by(|a, b| b.failures.cmp(&a.failures).then(a.principal.cmp(&b.principal)));
     }
+    let report = ScanReport {
+        since: since.map(format_millis),
+        until: until.map(format_millis),
+        users,
+        role_sessions: roles,
+        identity_center_users: idc,
+        hidden_user_name_failures: hidden,
+        inputs: Inputs::new(&loaded.stats, loaded.elapsed),
+    };
+    let style = super::style(&a.out);
     super::with_output(&a.out.output, out, |w| match a.out.format {
         Format::Json => {
-            let doc = ScanJson {
-                since: since.map(format_millis),
-                until: until.map(format_millis),
-                users,
-                role_sessions: roles,
-                identity_center_users: idc,
-                hidden_user_name_failures: hidden,
-                inputs: Inputs::new(&loaded.stats, loaded.elapsed),
-            };
-            serde_json::to_writer_pretty(&mut *w, &doc)?;
+            serde_json::to_writer_pretty(&mut *w, &report)?;
             writeln!(w)
         }
-        Format::Text => {
-            writeln!(w, "IAM users with MFA failures ({})", users.len())?;
-            writeln!(
-                w,
-                "{:<24} {:<12} {:>8} {:>6} {:>8}  {:<20} {:<13} {:<6} causes",
-                "user", "account", "failures", "typos", "denials", "first failure", "scope", "top"
-            )?;
-            for r in &users {
-                writeln!(
-                    w,
-                    "{:<24} {:<12} {:>8} {:>6} {:>8}  {:<20} {:<13} {:<6} {}{}",
-                    sanitize(&r.user),
-                    sanitize(&r.account),
-                    r.failures,
-                    r.typo_failures,
-                    r.mfa_required_denials,
-                    r.first_failure,
-                    r.scope,
-                    r.top_cause.unwrap_or("-"),
-                    if r.causes.is_empty() {
-                        "none".into()
-                    } else {
-                        r.causes.join(",")
-                    },
-                    if r.extended { " (48 h)" } else { "" }
-                )?;
-            }
-            for (title, list) in [
-                (
-                    "Role sessions with MFA failure signals (not IAM users: no device to examine)",
-                    &roles,
-                ),
-                (
-                    "IAM Identity Center users with failed sign-in steps (MFA managed in Identity Center)",
-                    &idc,
-                ),
-            ] {
-                if list.is_empty() {
-                    continue;
-                }
-                writeln!(w, "\n{title} ({})", list.len())?;
-                for o in list {
-                    writeln!(
-                        w,
-                        "  {:<40} {:<12} {:>6}  {} .. {}",
-                        sanitize(&o.principal),
-                        sanitize(&o.account),
-                        o.failures,
-                        o.first_failure,
-                        o.last_failure
-                    )?;
-                }
-            }
-            if hidden > 0 {
-                writeln!(
-                    w,
-                    "\n{hidden} failed sign-in(s) with a user name that does not exist (HIDDEN_DUE_TO_SECURITY_REASONS)."
-                )?;
-            }
-            writeln!(w)?;
-            write_summary(w, &loaded.stats, loaded.elapsed)
-        }
+        Format::Html => crate::report::html::write_scan(w, &report),
+        Format::Markdown => crate::report::scan::write_markdown(w, &report),
+        Format::Csv => crate::report::scan::write_csv(w, &report),
+        Format::Text => crate::report::scan::write_text(w, &report, style),
     })?;
     Ok(super::strict_exit(&a.read, &loaded.stats, Exit::Ok))
 }

@@ -28,6 +28,7 @@ struct TimelineJson<'a> {
 }
 
 pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result<Exit> {
+    super::check_format("timeline", a.out.format, &[Format::Text, Format::Json, Format::Csv])?;
     let (since, until) = super::since_until(&a.since, &a.until)?;
     let opts = super::load_options(&a.read, since, until)?;
     let loaded = load(&opts)?;
@@ -56,7 +57,8 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             writeln!(w)
         }
-        Format::Text => write_text(w, &a.user, &events, &loaded.stats, loaded.elapsed),
+        Format::Csv => crate::report::csv::write_events(w, &events),
+        _ => write_text(w, &a.user, &events, &loaded.stats, loaded.elapsed),
     })?;
     Ok(super::strict_exit(&a.read, &loaded.stats, Exit::Ok))
 }

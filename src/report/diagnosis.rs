@@ -34,6 +34,9 @@ pub struct DiagnosisJson<'a> {
     pub principal: &'a Principal,
     pub window: WindowJson,
     pub baseline: &'a Baseline,
+    /// The principal's events in the window, for charts (failures, typos, denials, successes,
+    /// device events, policy changes that reach it).
+    pub timeline: &'a [crate::rules::pass::Mark],
     pub findings: &'a [Finding],
     pub conclusion: ConclusionJson<'a>,
     pub inputs: Inputs,
@@ -54,6 +57,7 @@ pub fn to_json<'a>(d: &'a Diagnosis, stats: &RunStats, elapsed: std::time::Durat
             },
         },
         baseline: &d.baseline,
+        timeline: &d.marks,
         findings: &d.findings,
         conclusion: ConclusionJson {
             causes: &d.causes,
@@ -63,14 +67,32 @@ pub fn to_json<'a>(d: &'a Diagnosis, stats: &RunStats, elapsed: std::time::Durat
     }
 }
 
-fn badge(s: Status) -> &'static str {
+fn badge(s: Status, style: super::Style) -> String {
     match s {
-        Status::Confirmed => "CONFIRMED    ",
-        Status::RuledOut => "ruled out    ",
-        Status::Inconclusive => "inconclusive ",
-        Status::NotEvaluable => "not evaluable",
-        Status::Error => "ERROR        ",
+        Status::Confirmed => style.red("CONFIRMED    "),
+        Status::RuledOut => style.green("ruled out    "),
+        Status::Inconclusive => style.yellow("inconclusive "),
+        Status::NotEvaluable => style.dim("not evaluable"),
+        Status::Error => style.red("ERROR        "),
     }
+}
+
+/// The failure series of the window as one line: one character per bucket of 1/48 of the
+/// window (30 minutes for 24 h), failures and denials counted, typos left out.
+fn failure_sparkline(d: &Diagnosis) -> Option<String> {
+    use crate::rules::pass::MarkKind;
+    let span = (d.until - d.since).max(1);
+    let n = 48usize;
+    let mut v = vec![0u32; n];
+    let mut any = false;
+    for m in &d.marks {
+        if matches!(m.kind, MarkKind::Failure | MarkKind::Denial) && m.time >= d.since && m.time <= d.until {
+            let i = (((m.time - d.since) as i128 * n as i128) / (span as i128 + 1)) as usize;
+            v[i.min(n - 1)] += 1;
+            any = true;
+        }
+    }
+    any.then(|| super::style::sparkline(&v))
 }
 
 pub fn write_text(
@@ -78,6 +100,7 @@ pub fn write_text(
     d: &Diagnosis,
     stats: &RunStats,
     elapsed: std::time::Duration,
+    style: super::Style,
 ) -> std::io::Result<()> {
     let p = &d.principal;
     let what = match p.kind {
@@ -117,8 +140,16 @@ pub fn write_text(
             ""
         }
     )?;
+    if let Some(line) = failure_sparkline(d) {
+        writeln!(
+            w,
+            "Failures: |{line}| {} .. {} (one mark per 1/48 of the window)",
+            format_millis(d.since),
+            format_millis(d.until)
+        )?;
+    }
     writeln!(w)?;
-    writeln!(w, "CONCLUSION")?;
+    writeln!(w, "{}", style.bold("CONCLUSION"))?;
     writeln!(w, "  {}", sanitize(&d.conclusion))?;
     writeln!(
         w,
@@ -132,7 +163,7 @@ pub fn write_text(
     writeln!(w)?;
     writeln!(w, "FINDINGS")?;
     for f in &d.findings {
-        writeln!(w, "  [{}] {} {}", badge(f.status), f.rule, f.title)?;
+        writeln!(w, "  [{}] {} {}", badge(f.status, style), f.rule, f.title)?;
         writeln!(w, "      {}", sanitize(&f.summary))?;
         for e in &f.evidence {
             writeln!(

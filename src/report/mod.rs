@@ -1,7 +1,12 @@
 //! Reports: text for the terminal, JSON for machines (DESIGN §2 contract).
 
+pub mod csv;
 pub mod diagnosis;
+pub mod html;
+pub mod markdown;
 pub mod sanitize;
+pub mod scan;
+pub mod style;
 
 use std::io::Write;
 use std::time::Duration;
@@ -10,12 +15,31 @@ use serde::Serialize;
 
 use crate::stats::RunStats;
 pub use sanitize::{clip, sanitize};
+pub use style::{ColorChoice, Style};
 
 /// Output format of a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Json,
+    /// One self-contained page (inline CSS and SVG, no script): diagnose and scan.
+    Html,
+    /// For tickets: diagnose and scan.
+    Markdown,
+    /// For spreadsheets (formulas neutralised): timeline and scan.
+    Csv,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Markdown => "markdown",
+            Format::Csv => "csv",
+        }
+    }
 }
 
 /// The `inputs` block of the JSON contract: the run counters (DESIGN §2

@@ -78,7 +78,7 @@ pub struct Metrics {
     /// The account's usual number of failing users per hour (None: under a day of history).
     pub usual_failing_users_per_hour: BTreeMap<String, Option<u32>>,
     pub users_sharing_mfa_required_denials: Vec<String>,
-    /// The user's failure bursts compared (start, end).
+    /// The hours compared: the user's failure bursts ± 30 minutes, merged (start, end).
     pub bursts: Vec<[String; 2]>,
 }
 
@@ -106,7 +106,17 @@ pub fn eval(p: &Pass) -> Finding {
     } else {
         (own_times(&p.real_failures), true)
     };
-    let bs = bursts(&basis, BURST_GAP);
+    // The hours compared: each burst ± the margin, overlapping ones merged.
+    let bs: Vec<(Millis, Millis)> = bursts(&basis, BURST_GAP)
+        .into_iter()
+        .map(|(a, b)| (a - SCOPE_MARGIN, b + SCOPE_MARGIN))
+        .fold(Vec::new(), |mut v: Vec<(Millis, Millis)>, (a, b)| {
+            match v.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => v.push((a, b)),
+            }
+            v
+        });
     // Other principals with real failures (or denials) in the same hours, in every account.
     let mut failing: BTreeMap<&str, BTreeSet<Pid>> = BTreeMap::new();
     let mut examples: Vec<Ev> = Vec::new();
@@ -116,7 +126,7 @@ pub fn eval(p: &Pass) -> Finding {
     }
     for &(from, to) in &bs {
         for a in ix.accounts() {
-            for &i in ix.account_signals(a, from - SCOPE_MARGIN, to + SCOPE_MARGIN) {
+            for &i in ix.account_signals(a, from, to) {
                 let Some(who) = ix.actor(i) else { continue };
                 if ix.event(i).class == EventClass::MfaRequiredDenied {
                     if who != me {
@@ -151,10 +161,7 @@ pub fn eval(p: &Pass) -> Finding {
             let max = bs
                 .iter()
                 .flat_map(|&(from, to)| {
-                    let (h0, h1) = (
-                        (from - SCOPE_MARGIN).div_euclid(HOUR),
-                        (to + SCOPE_MARGIN).div_euclid(HOUR),
-                    );
+                    let (h0, h1) = (from.div_euclid(HOUR), to.div_euclid(HOUR));
                     (h0..=h1).map(move |h| h * HOUR)
                 })
                 .map(|h| ix.series.at(a, h).attempting)
@@ -203,13 +210,7 @@ pub fn eval(p: &Pass) -> Finding {
         .collect();
     let hours = bs
         .iter()
-        .map(|&(a, b)| {
-            format!(
-                "{}..{}",
-                format_millis(a - SCOPE_MARGIN),
-                format_millis(b + SCOPE_MARGIN)
-            )
-        })
+        .map(|&(a, b)| format!("{}..{}", format_millis(a), format_millis(b)))
         .collect::<Vec<_>>()
         .join(", ");
     let (status, summary, ev) = match scope {

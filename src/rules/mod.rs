@@ -224,6 +224,12 @@ pub struct Diagnosis {
     /// `until` came from the data (latest failure signal) rather than the command line.
     pub until_from_data: bool,
     pub baseline: pass::Baseline,
+    /// T0 of the final pass.
+    pub t0: Option<Millis>,
+    /// Length of the first pass (the extension started at `until - first_window`).
+    pub first_window: Millis,
+    /// The principal's timeline in the final window.
+    pub marks: Vec<pass::Mark>,
     pub findings: Vec<Finding>,
     pub causes: Vec<&'static str>,
     pub conclusion: String,
@@ -297,12 +303,25 @@ fn combine(findings: &mut [Finding]) {
     }
 }
 
+/// What one pass produced.
+pub struct PassResult {
+    pub findings: Vec<Finding>,
+    pub baseline: pass::Baseline,
+    pub t0: Option<Millis>,
+    pub marks: Vec<pass::Mark>,
+}
+
 /// Evaluates every rule over one window.
-pub fn run_pass(ix: &Index, p: Pid, since: Millis, until: Millis, extended: bool) -> (Vec<Finding>, pass::Baseline) {
+pub fn run_pass(ix: &Index, p: Pid, since: Millis, until: Millis, extended: bool) -> PassResult {
     let pass = Pass::new(ix, p, since, until, extended);
     let mut findings: Vec<Finding> = REGISTRY.iter().map(|rule| run_rule(rule, &pass)).collect();
     combine(&mut findings);
-    (findings, pass.baseline())
+    PassResult {
+        findings,
+        baseline: pass.baseline(),
+        t0: pass.t0_time(),
+        marks: pass.marks(),
+    }
 }
 
 /// The full runbook for one principal: a pass over `window` before `until`; when no cause is
@@ -317,17 +336,23 @@ pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
         ),
     };
     let since = until - opts.window;
-    let (mut findings, mut baseline) = run_pass(ix, p, since, until, false);
-    let mut causes = confirmed_causes(&findings);
+    let mut r = run_pass(ix, p, since, until, false);
+    let mut causes = confirmed_causes(&r.findings);
     let mut extended = false;
     let mut final_since = since;
     let first_pass_causes = causes.clone();
     if causes.is_empty() && opts.extend_to > opts.window {
         extended = true;
         final_since = until - opts.extend_to;
-        (findings, baseline) = run_pass(ix, p, final_since, until, true);
-        causes = confirmed_causes(&findings);
+        r = run_pass(ix, p, final_since, until, true);
+        causes = confirmed_causes(&r.findings);
     }
+    let PassResult {
+        mut findings,
+        baseline,
+        t0,
+        marks,
+    } = r;
     let principal = ix.principal(p).clone();
     findings.push(if principal.kind.has_iam_devices() {
         x_extension::finding(extended, &first_pass_causes, &causes, opts)
@@ -352,6 +377,9 @@ pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
         extended,
         until_from_data,
         baseline,
+        t0,
+        first_window: opts.window,
+        marks,
         findings,
         causes,
         conclusion,

@@ -181,6 +181,89 @@ impl<'a> Pass<'a> {
     }
 }
 
+/// What a point of the timeline chart is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkKind {
+    /// An MFA failure that is not typing.
+    Failure,
+    /// A failure fixed within minutes.
+    Typo,
+    /// An MFA-required denial (or a denial of a stale MFA session).
+    Denial,
+    Success,
+    /// A lifecycle event of one of the user's devices.
+    Device,
+    /// A policy change that reaches the user (or may: its reach is not in the data).
+    Policy,
+}
+
+/// One point of the principal's timeline in the window (reports draw them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mark {
+    #[serde(serialize_with = "crate::event::serialize_millis")]
+    pub time: Millis,
+    pub kind: MarkKind,
+    pub label: String,
+    pub event_id: String,
+}
+
+impl Pass<'_> {
+    /// The principal's timeline in the window: failures, typos, denials, successes, device
+    /// events and the policy changes that reach it.
+    pub fn marks(&self) -> Vec<Mark> {
+        let ix = self.ix;
+        let mut out: Vec<Mark> = Vec::new();
+        let mut push = |i: Ev, kind: MarkKind, label: String| {
+            let e = ix.event(i);
+            out.push(Mark {
+                time: e.event_time,
+                kind,
+                label,
+                event_id: e.event_id.clone(),
+            });
+        };
+        for &i in &self.failures {
+            let kind = if ix.typo[i as usize] {
+                MarkKind::Typo
+            } else {
+                MarkKind::Failure
+            };
+            push(i, kind, ix.event(i).event_name.clone());
+        }
+        for &i in self.denials.iter().chain(&self.stale_denials) {
+            let e = ix.event(i);
+            push(
+                i,
+                MarkKind::Denial,
+                e.denied_action.clone().unwrap_or_else(|| e.event_name.clone()),
+            );
+        }
+        for i in self.own(&[EventClass::MfaSuccess]) {
+            push(i, MarkKind::Success, ix.event(i).event_name.clone());
+        }
+        for &i in self.events {
+            let e = ix.event(i);
+            if e.class.is_device() && e.succeeded() {
+                push(
+                    i,
+                    MarkKind::Device,
+                    format!("{} {}", e.event_name, e.mfa_serial.as_deref().unwrap_or("")),
+                );
+            }
+        }
+        if self.principal.kind.has_iam_devices() {
+            for c in ix.policies.changes_between(self.since, self.until) {
+                if ix.policies.reach(c, &self.key, self.until) != crate::index::policies::Reach::No {
+                    push(c.event, MarkKind::Policy, c.what.clone());
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
+        out
+    }
+}
+
 /// The `baseline` block of the JSON report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Baseline {

@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod noisy;
 mod real;
+mod reports;
 mod rules;
 mod s3;
 mod scenarios;
