@@ -20,7 +20,19 @@ pub enum DecodeError {
     TooLarge { cap: u64 },
     #[error("{0} bytes of non-gzip data after the last gzip member")]
     TrailingData(usize),
+    /// The inflated data would pass [`ONE_SHOT_LIMIT`]: decode it with [`stream`] instead.
+    #[error("the inflated data is larger than one buffer may be; it must be streamed")]
+    NeedsStream,
 }
+
+/// The most one buffer may hold inflated. A file declaring more (in its gzip trailer) or
+/// growing past it is decoded as a stream instead ([`stream`]), so that memory stays flat
+/// whatever a file holds and `--max-file-bytes` limits work, not memory.
+pub const ONE_SHOT_LIMIT: u64 = 32 << 20;
+
+/// Deflate's largest expansion (258 bytes from about 2 bits): a declared size beyond
+/// `MAX_RATIO` × the input cannot be true.
+const MAX_RATIO: usize = 1032;
 
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
@@ -94,14 +106,27 @@ impl Inflater {
     /// Inflates a whole gzip file (all members) into `out` (cleared first).
     pub fn inflate(&mut self, input: &[u8], out: &mut Vec<u8>, cap: u64) -> Result<(), DecodeError> {
         out.clear();
-        // ISIZE (last 4 bytes) is exact for single-member files under 4 GiB.
+        // ISIZE (last 4 bytes) is exact for single-member files under 4 GiB; it is ignored
+        // when deflate could not reach it (a cut file or trailing bytes end elsewhere).
         let hint = input
             .len()
             .checked_sub(4)
             .map(|i| u32::from_le_bytes([input[i], input[i + 1], input[i + 2], input[i + 3]]) as usize)
+            .filter(|&h| h <= input.len().saturating_mul(MAX_RATIO))
             .unwrap_or(0);
-        let cap_usize = usize::try_from(cap).unwrap_or(usize::MAX);
-        out.reserve(hint.clamp(4096, cap_usize.max(4096)));
+        // Past this the buffer stops growing: over the cap, or handed to the stream path.
+        let most = usize::try_from(cap.min(ONE_SHOT_LIMIT)).unwrap_or(usize::MAX);
+        let over = || {
+            if cap > ONE_SHOT_LIMIT {
+                DecodeError::NeedsStream
+            } else {
+                DecodeError::TooLarge { cap }
+            }
+        };
+        if hint as u64 > ONE_SHOT_LIMIT && cap > ONE_SHOT_LIMIT {
+            return Err(DecodeError::NeedsStream);
+        }
+        out.reserve_exact(hint.clamp(4096, most.max(4096)));
         let mut pos = 0;
         while pos < input.len() {
             let rest = &input[pos..];
@@ -122,23 +147,76 @@ impl Inflater {
                 }
                 Member::Done { consumed } => {
                     pos += consumed;
-                    if out.len() as u64 > cap {
-                        return Err(DecodeError::TooLarge { cap });
+                    if out.len() > most {
+                        return Err(over());
                     }
                 }
                 Member::NeedSpace => {
-                    if out.capacity() as u64 > cap {
-                        return Err(DecodeError::TooLarge { cap });
+                    if out.capacity() > most {
+                        return Err(over());
                     }
-                    // Double the buffer (at least 64 KiB), but never far past the cap.
-                    let target = (out.capacity().max(1 << 16) * 2).min(cap_usize.saturating_add(1));
-                    out.reserve(target.saturating_sub(out.len()));
+                    // Double the buffer (at least 64 KiB), but never far past the limit.
+                    let target = (out.capacity().max(1 << 16) * 2).min(most.saturating_add(1));
+                    out.reserve_exact(target.saturating_sub(out.len()));
                 }
                 Member::Bad => return Err(explain_failure(input, cap, out)),
             }
         }
         Ok(())
     }
+}
+
+/// A streaming decoder over gzip `input` (all members) that fails with
+/// [`DecodeError::TooLarge`] once more than `cap` bytes come out: the path of files too
+/// large for one buffer. Read errors carry a [`DecodeError`]; see [`stream_error`].
+#[allow(clippy::disallowed_types)] // the one place allowed to use a raw decoder
+pub fn stream<R: Read>(input: R, cap: u64) -> impl Read {
+    Capped {
+        inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, input)),
+        cap,
+        out: 0,
+    }
+}
+
+/// Plain (not gzip) input read as a stream, with the same cap.
+pub fn stream_plain<R: Read>(input: R, cap: u64) -> impl Read {
+    Capped {
+        inner: input,
+        cap,
+        out: 0,
+    }
+}
+
+struct Capped<R> {
+    inner: R,
+    cap: u64,
+    out: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(std::io::Error::other(DecodeError::Truncated { inflated: self.out }));
+            }
+            Err(e) if e.get_ref().is_some_and(|i| i.is::<DecodeError>()) => return Err(e),
+            Err(e) => return Err(std::io::Error::other(DecodeError::Corrupt(e.to_string()))),
+        };
+        self.out += n as u64;
+        if self.out > self.cap {
+            return Err(std::io::Error::other(DecodeError::TooLarge { cap: self.cap }));
+        }
+        Ok(n)
+    }
+}
+
+/// The [`DecodeError`] behind a read error of [`stream`] (or a plain I/O error's text).
+pub fn stream_error(e: &std::io::Error) -> DecodeError {
+    e.get_ref()
+        .and_then(|i| i.downcast_ref::<DecodeError>())
+        .cloned()
+        .unwrap_or_else(|| DecodeError::Corrupt(format!("read failed: {e}")))
 }
 
 /// Re-reads a file libdeflate rejected with flate2's streaming decoder, which
@@ -216,8 +294,10 @@ mod tests {
         let data: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
         let g = gz(&data);
         let cut = &g[..g.len() / 2];
+        // (A cut file's "trailer" is any 4 bytes: with a cap above the one-shot limit it
+        // may ask for the stream path, which tells truncation the same way.)
         assert!(matches!(
-            inf.inflate(cut, &mut out, 1 << 30),
+            inf.inflate(cut, &mut out, ONE_SHOT_LIMIT),
             Err(DecodeError::Truncated { .. })
         ));
         // The prefix that inflated before the cut is kept for salvage.
@@ -244,5 +324,35 @@ mod tests {
             inf.inflate(b"plain text", &mut out, 100),
             Err(DecodeError::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn large_members_are_sent_to_the_stream_and_the_stream_keeps_the_cap() {
+        let mut inf = Inflater::new();
+        let mut out = Vec::new();
+        let data = vec![b' '; 2 * ONE_SHOT_LIMIT as usize + 1000];
+        let g = gz(&data);
+        // Declared above the limit: refused before inflating, whatever the cap allows.
+        assert_eq!(inf.inflate(&g, &mut out, 1 << 40), Err(DecodeError::NeedsStream));
+        assert!(out.capacity() < 1 << 20);
+        // A trailer that lies (says 100 bytes): found out once the buffer reaches the limit.
+        let mut liar = g.clone();
+        let n = liar.len();
+        liar[n - 4..].copy_from_slice(&100u32.to_le_bytes());
+        assert_eq!(inf.inflate(&liar, &mut out, 1 << 40), Err(DecodeError::NeedsStream));
+        assert!(out.capacity() <= ONE_SHOT_LIMIT as usize + 1);
+        // Below the limit the cap still says "too large".
+        assert_eq!(
+            inf.inflate(&liar, &mut out, 1 << 20),
+            Err(DecodeError::TooLarge { cap: 1 << 20 })
+        );
+        // The stream: everything, or the cap's error once past it.
+        let mut all = Vec::new();
+        stream(&g[..], 1 << 40).read_to_end(&mut all).unwrap();
+        assert_eq!(all.len(), data.len());
+        let e = stream(&g[..], 1 << 20).read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(stream_error(&e), DecodeError::TooLarge { cap: 1 << 20 });
+        let e = stream(&g[..g.len() / 2], 1 << 40).read_to_end(&mut Vec::new()).unwrap_err();
+        assert!(matches!(stream_error(&e), DecodeError::Truncated { .. }), "{e}");
     }
 }

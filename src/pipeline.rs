@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::decode::ONE_SHOT_LIMIT;
 use crate::error::{Error, Result};
 use crate::event::{EventRow, TimeRange};
 use crate::frame::sort_events;
-use crate::parse::{FileInfo, ParseOptions, Worker, parse_file};
+use crate::parse::{FileInfo, ParseOptions, Worker, parse_file, parse_reader};
 use crate::progress::bytes_bar;
 use crate::source::s3::{S3Options, S3Source, S3Uri, parse_s3_uri};
 use crate::source::{Location, ObjectRef, Window, local};
@@ -234,6 +235,11 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
             .into_par_iter()
             .map(|obj| {
                 let (events, s) = match &obj.loc {
+                    // Too large to hold whole: read as a stream (memory stays flat).
+                    Location::File(path) if obj.size > ONE_SHOT_LIMIT => match std::fs::File::open(path) {
+                        Ok(f) => parse_streamed(f, &obj, &parse),
+                        Err(e) => failed(&obj, format!("cannot read: {e}")),
+                    },
                     Location::File(path) => match std::fs::read(path) {
                         Ok(raw) => parse_one(&raw, &obj, &parse),
                         Err(e) => failed(&obj, format!("cannot read: {e}")),
@@ -249,6 +255,27 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
             })
             .collect()
     });
+    // S3 objects too large to hold whole are read in ranges by the CPU stage.
+    let (large, s3): (Vec<ObjectRef>, Vec<ObjectRef>) = s3.into_iter().partition(|o| o.size > ONE_SHOT_LIMIT);
+    if let Some(src) = &source
+        && !large.is_empty()
+    {
+        let got: Vec<ObjectOutcome> = pool.install(|| {
+            large
+                .into_par_iter()
+                .map(|obj| {
+                    let (events, s) = parse_streamed(src.ranged(&obj), &obj, &parse);
+                    bar.inc(obj.size);
+                    ObjectOutcome {
+                        object: obj,
+                        events,
+                        stats: s,
+                    }
+                })
+                .collect()
+        });
+        results.extend(got);
+    }
     if let Some(src) = &source
         && !s3.is_empty()
     {
@@ -350,6 +377,14 @@ fn parse_one(raw: &[u8], obj: &ObjectRef, parse: &ParseOptions) -> (Vec<EventRow
     WORKER.with(|w| parse_file(raw, file, parse, &mut w.borrow_mut()))
 }
 
+fn parse_streamed(input: impl std::io::Read, obj: &ObjectRef, parse: &ParseOptions) -> (Vec<EventRow>, RunStats) {
+    let file = FileInfo {
+        uri: &obj.uri,
+        key_time: obj.key.as_ref().and_then(|k| k.key_time),
+    };
+    WORKER.with(|w| parse_reader(input, obj.size, file, parse, &mut w.borrow_mut()))
+}
+
 /// Whether a path is an event store folder (for `--store` and store sources).
 pub fn is_store(p: &Path) -> bool {
     Store::is_store(p)
@@ -389,6 +424,12 @@ pub fn inflate_only(
                 let Ok(raw) = std::fs::read(path) else { return (0, 0, 1) };
                 WORKER.with(|w| match w.borrow_mut().decode(&raw, cap) {
                     Ok(json) => (raw.len() as u64, json.len() as u64, 0u64),
+                    Err(crate::decode::DecodeError::NeedsStream) => {
+                        match std::io::copy(&mut crate::decode::stream(&raw[..], cap), &mut std::io::sink()) {
+                            Ok(n) => (raw.len() as u64, n, 0),
+                            Err(_) => (raw.len() as u64, 0, 1),
+                        }
+                    }
                     Err(_) => (raw.len() as u64, 0, 1),
                 })
             })

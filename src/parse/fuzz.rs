@@ -172,6 +172,28 @@ fn kept_ids(data: &[u8], full: bool) -> (Vec<String>, RunStats) {
     (cols.into_iter().map(|r| r.event_id).collect(), stats)
 }
 
+/// The streaming path over `data` in chunks of `chunk` bytes: what it keeps and counts.
+fn streamed_ids(data: &[u8], chunk: usize) -> (Vec<String>, RunStats) {
+    let opts = ParseOptions {
+        window: TimeRange::OPEN,
+        full_parse: false,
+        max_file_bytes: 1 << 22,
+    };
+    let file = FileInfo {
+        uri: "fuzz",
+        key_time: None,
+    };
+    let lim = Limits {
+        chunk,
+        // Above every input here: an oversized record is its own unit test.
+        max_record: 1 << 23,
+    };
+    let (mut cols, mut stats) = (Vec::new(), RunStats::default());
+    parse_stream(data, file, &opts, lim, &mut Parser::default(), &mut cols, &mut stats);
+    assert_eq!(cols.len() as u64, stats.records_kept);
+    (cols.into_iter().map(|r| r.event_id).collect(), stats)
+}
+
 #[test]
 fn fuzz_parse_file() {
     let iters: usize = std::env::var("MFATRAIL_FUZZ_ITERS")
@@ -201,6 +223,29 @@ fn fuzz_parse_file() {
             "round {round}: the pre-filter changed what is kept:\n{}",
             String::from_utf8_lossy(&data)
         );
+        // Chunk edges anywhere: the streaming path keeps and counts exactly the same.
+        let chunk = 1 + rng.below(200);
+        let (streamed, s_stream) = if is_gzip(&data) {
+            (fast.clone(), s_fast.clone())
+        } else {
+            streamed_ids(&data, chunk)
+        };
+        assert!(
+            s_stream.records_balanced(),
+            "round {round}: unbalanced stats (streamed)"
+        );
+        let got = (&streamed, s_stream.records, s_stream.records_malformed);
+        let want = (&fast, s_fast.records, s_fast.records_malformed);
+        if got != want {
+            let path = std::env::temp_dir().join("mfatrail-fuzz-failure.bin");
+            let _ = std::fs::write(&path, &data);
+            panic!(
+                "round {round}, chunk {chunk}: streaming {got:?} differs from one-shot {want:?}; input in {}\n{:?}\n{:?}",
+                path.display(),
+                s_stream.problem_examples,
+                s_fast.problem_examples
+            );
+        }
         if let Some(shape) = detect_shape(&data) {
             let mut got = Vec::new();
             let r: Result<(), Unbalanced> = for_each_record(&data, shape, |a, b| got.push((a, b)));

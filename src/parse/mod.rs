@@ -16,13 +16,16 @@ pub mod scan;
 mod fuzz;
 
 use aho_corasick::AhoCorasick;
+use std::io::Read;
 use std::sync::OnceLock;
 
+#[cfg(test)]
+use crate::decode::ONE_SHOT_LIMIT;
 use crate::decode::{DecodeError, Inflater, is_gzip};
 use crate::event::{EventRow, Millis, TimeRange};
 use crate::stats::RunStats;
 use classify::{Reject, classify};
-use scan::{Shape, detect_shape, for_each_record};
+use scan::{Scanner, Shape, Unbalanced, detect_shape, for_each_record};
 
 /// Byte markers: a record without any of these cannot be kept. Each is a
 /// substring of the name or text a kept class needs (ConsoleLogin, CheckMfa,
@@ -118,6 +121,15 @@ impl Decoder {
     }
 }
 
+impl Decoder {
+    /// Frees a buffer grown for a large file, so that a thread does not keep it.
+    fn shrink(&mut self) {
+        if self.inflated.capacity() > 8 << 20 {
+            self.inflated = Vec::new();
+        }
+    }
+}
+
 impl Worker {
     /// Decode only (the benchmark baseline): the JSON bytes of `raw`.
     pub fn decode<'a>(&'a mut self, raw: &'a [u8], cap: u64) -> Result<&'a [u8], DecodeError> {
@@ -154,7 +166,60 @@ pub fn parse_file(raw: &[u8], file: FileInfo, opts: &ParseOptions, w: &mut Worke
                 );
             }
         }
+        Some(DecodeError::NeedsStream) => {
+            // Too large for one buffer (declared or actual): decode again as a stream.
+            w.decoder.shrink();
+            let input = crate::decode::stream(raw, opts.max_file_bytes);
+            parse_stream(input, file, opts, STREAM, &mut w.parser, &mut cols, &mut stats);
+        }
         Some(e) => stats.fail(uri, e.to_string()),
+    }
+    (cols, stats)
+}
+
+/// Parses a file read from `input` as a stream (gzip or plain, told by its first bytes):
+/// the path of files too large to hold in memory whole. `size` is the file's size.
+pub fn parse_reader(
+    input: impl Read,
+    size: u64,
+    file: FileInfo,
+    opts: &ParseOptions,
+    w: &mut Worker,
+) -> (Vec<EventRow>, RunStats) {
+    let mut stats = RunStats {
+        bytes_compressed: size,
+        ..RunStats::default()
+    };
+    let mut cols = Vec::new();
+    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+    let gzip = match std::io::BufRead::fill_buf(&mut input) {
+        Ok(head) => is_gzip(head),
+        Err(e) => {
+            stats.fail(file.uri, format!("cannot read: {e}"));
+            return (cols, stats);
+        }
+    };
+    let cap = opts.max_file_bytes;
+    if gzip {
+        parse_stream(
+            crate::decode::stream(input, cap),
+            file,
+            opts,
+            STREAM,
+            &mut w.parser,
+            &mut cols,
+            &mut stats,
+        );
+    } else {
+        parse_stream(
+            crate::decode::stream_plain(input, cap),
+            file,
+            opts,
+            STREAM,
+            &mut w.parser,
+            &mut cols,
+            &mut stats,
+        );
     }
     (cols, stats)
 }
@@ -172,70 +237,66 @@ pub struct FileInfo<'a> {
     pub key_time: Option<Millis>,
 }
 
-fn parse_json(
-    json: &[u8],
-    file: FileInfo,
-    opts: &ParseOptions,
-    w: &mut Parser,
-    cols: &mut Vec<EventRow>,
-    stats: &mut RunStats,
-) {
-    let uri = file.uri;
-    let Some(mut shape) = detect_shape(json) else {
-        stats.files_read = 0;
-        if json.iter().all(|b| b.is_ascii_whitespace()) {
-            stats.fail(uri, "empty file");
-        } else {
-            stats.fail(
-                uri,
-                "not a CloudTrail log: expected JSON {\"Records\":[...]}, a JSON array of events, or one JSON event per line",
-            );
-        }
-        return;
-    };
-    // Odd wrappers ({"x":1,"Records":[...]}) show up as one line holding a Records key.
-    if shape == Shape::Lines
-        && memchr::memmem::find(json, b"\"Records\"").is_some()
-        && first_record_has_records_key(json, w)
-    {
-        shape = Shape::Records;
-    }
-    w.hits.clear();
-    if !opts.full_parse {
-        w.hits.extend(markers().find_iter(json).map(|m| m.start()));
-        let before = w.hits.len();
-        w.hits.extend(memchr::memmem::find_iter(json, ESCAPE));
-        if w.hits.len() > before {
-            w.hits.sort_unstable();
+/// Turns record bytes into kept events and counters: the one-shot and the streaming paths
+/// share it, so a record is judged the same way whichever path read it.
+struct Sink<'a> {
+    file: FileInfo<'a>,
+    opts: &'a ParseOptions,
+    stats: &'a mut RunStats,
+    cols: &'a mut Vec<EventRow>,
+    scratch: Vec<u8>,
+    buffers: simd_json::Buffers,
+    index: u64,
+    /// The first record says the file is not events (a digest, other JSON).
+    not_events: Option<&'static str>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(
+        file: FileInfo<'a>,
+        opts: &'a ParseOptions,
+        w: &mut Parser,
+        stats: &'a mut RunStats,
+        cols: &'a mut Vec<EventRow>,
+    ) -> Sink<'a> {
+        Sink {
+            file,
+            opts,
+            stats,
+            cols,
+            scratch: std::mem::take(&mut w.scratch),
+            buffers: w.buffers.take().unwrap_or_default(),
+            index: 0,
+            not_events: None,
         }
     }
-    let mut hits = std::mem::take(&mut w.hits);
-    let mut scratch = std::mem::take(&mut w.scratch);
-    let mut buffers = w.buffers.take().unwrap_or_default();
-    let mut next_hit = 0usize;
-    let mut index = 0u64;
-    let mut not_events: Option<&'static str> = None;
-    let mut on_record = |start: usize, end: usize| {
-        if not_events.is_some() {
+
+    /// Gives the buffers back to the worker.
+    fn done(self, w: &mut Parser) -> Option<&'static str> {
+        w.scratch = self.scratch;
+        w.buffers = Some(self.buffers);
+        self.not_events
+    }
+
+    /// One record; `marked`: it holds a byte marker (or a `\u` escape).
+    fn record(&mut self, bytes: &[u8], marked: bool) {
+        if self.not_events.is_some() {
             return;
         }
-        let i = index;
-        index += 1;
+        let i = self.index;
+        self.index += 1;
+        let stats = &mut *self.stats;
         stats.records += 1;
-        while next_hit < hits.len() && hits[next_hit] < start {
-            next_hit += 1;
-        }
-        let marked = next_hit < hits.len() && hits[next_hit] < end;
         // The first record is always parsed: it tells a CloudTrail file from other JSON.
-        if !(opts.full_parse || marked || i == 0) {
+        if !(self.opts.full_parse || marked || i == 0) {
             stats.records_dropped += 1;
             return;
         }
         stats.records_parsed += 1;
-        scratch.clear();
-        scratch.extend_from_slice(&json[start..end]);
-        let object = format!("{uri}#{i}");
-        let rec = match record::parse_record(&mut scratch, &mut buffers) {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(bytes);
+        let object = format!("{}#{i}", self.file.uri);
+        let rec = match record::parse_record(&mut self.scratch, &mut self.buffers) {
             Ok(r) => r,
             Err(e) => {
                 stats.malformed(object, format!("invalid JSON: {e}"));
@@ -247,52 +308,51 @@ fn parse_json(
             && rec.event_name.get().is_none()
             && rec.p_event_time.get().is_none()
         {
-            not_events = Some(if rec.digest_key.0 { "digest" } else { "other" });
+            self.not_events = Some(if rec.digest_key.0 { "digest" } else { "other" });
             return;
         }
         match classify(&rec, &object) {
             Ok(row) if row.event_time >= FAR_FUTURE => {
                 stats.without_time(object, format!("{}: eventTime in the far future", row.event_name))
             }
-            Ok(row) if file.key_time.is_some_and(|k| row.event_time > k + KEY_TIME_SLACK) => stats.without_time(
+            Ok(row) if self.file.key_time.is_some_and(|k| row.event_time > k + KEY_TIME_SLACK) => stats.without_time(
                 object,
                 format!(
                     "{}: eventTime after the file's delivery time (clock or key wrong?)",
                     row.event_name
                 ),
             ),
-            Ok(row) if opts.window.contains(row.event_time) => {
+            Ok(row) if self.opts.window.contains(row.event_time) => {
                 stats.records_kept += 1;
-                cols.push(row);
+                self.cols.push(row);
             }
             Ok(_) => stats.records_outside_window += 1,
             Err(Reject::Irrelevant) => stats.records_dropped += 1,
             Err(Reject::NoTime(why)) => stats.without_time(object, why),
         }
-    };
-    let result = if shape == Shape::Lines && first_line_is_whole(json) {
-        // NDJSON: one record per line, so a broken line costs only itself.
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', json).chain(std::iter::once(json.len())) {
-            let line = &json[start..end];
-            if line.iter().any(|b| !b.is_ascii_whitespace()) {
-                on_record(start, end);
-            }
-            start = end + 1;
-        }
-        Ok(())
-    } else {
-        for_each_record(json, shape, on_record)
-    };
-    hits.clear();
-    w.hits = hits;
-    w.scratch = scratch;
-    w.buffers = Some(buffers);
+    }
+
+    /// A record too large to hold (streaming): counted as malformed, never parsed.
+    fn oversized(&mut self, len: usize, max: usize) {
+        let i = self.index;
+        self.index += 1;
+        self.stats.records += 1;
+        self.stats.malformed(
+            format!("{}#{i}", self.file.uri),
+            format!("a record of {len} bytes or more is larger than the {max} bytes a record may hold"),
+        );
+    }
+}
+
+/// Why a file is not (all) events, said once for the file.
+fn close_file(stats: &mut RunStats, uri: &str, not_events: Option<&'static str>, result: Result<(), Unbalanced>) {
     if let Some(kind) = not_events {
         // A digest or any other JSON that is not events: said once for the file.
         stats.records = 0;
         stats.records_parsed = 0;
         stats.records_dropped = 0;
+        stats.records_malformed = 0;
+        stats.problem_examples.clear();
         stats.files_read = 0;
         if kind == "digest" {
             stats.files_skipped_not_events += 1;
@@ -317,6 +377,288 @@ fn parse_json(
                 stats.records
             ),
         );
+    }
+}
+
+/// The shape of a file from its first bytes, or why it is not a CloudTrail log.
+fn shape_of(json: &[u8], w: &mut Parser) -> Result<Shape, &'static str> {
+    let Some(mut shape) = detect_shape(json) else {
+        return Err(if json.iter().all(|b| b.is_ascii_whitespace()) {
+            "empty file"
+        } else {
+            "not a CloudTrail log: expected JSON {\"Records\":[...]}, a JSON array of events, or one JSON event per line"
+        });
+    };
+    // Odd wrappers ({"x":1,"Records":[...]}) show up as one line holding a Records key.
+    if shape == Shape::Lines
+        && memchr::memmem::find(json, b"\"Records\"").is_some()
+        && first_record_has_records_key(json, w)
+    {
+        shape = Shape::Records;
+    }
+    Ok(shape)
+}
+
+/// Whether a record's bytes hold a marker or a `\u` escape (the per-record test of the
+/// streaming path; the one-shot path searches the whole buffer once).
+fn marked(bytes: &[u8]) -> bool {
+    markers().is_match(bytes) || memchr::memmem::find(bytes, ESCAPE).is_some()
+}
+
+fn parse_json(
+    json: &[u8],
+    file: FileInfo,
+    opts: &ParseOptions,
+    w: &mut Parser,
+    cols: &mut Vec<EventRow>,
+    stats: &mut RunStats,
+) {
+    let uri = file.uri;
+    let shape = match shape_of(json, w) {
+        Ok(s) => s,
+        Err(why) => {
+            stats.files_read = 0;
+            stats.fail(uri, why);
+            return;
+        }
+    };
+    let mut hits = std::mem::take(&mut w.hits);
+    hits.clear();
+    if !opts.full_parse {
+        hits.extend(markers().find_iter(json).map(|m| m.start()));
+        let before = hits.len();
+        hits.extend(memchr::memmem::find_iter(json, ESCAPE));
+        if hits.len() > before {
+            hits.sort_unstable();
+        }
+    }
+    let mut sink = Sink::new(file, opts, w, stats, cols);
+    let mut next_hit = 0usize;
+    let mut on_record = |start: usize, end: usize| {
+        while next_hit < hits.len() && hits[next_hit] < start {
+            next_hit += 1;
+        }
+        let marked = next_hit < hits.len() && hits[next_hit] < end;
+        sink.record(&json[start..end], marked);
+    };
+    let result = if shape == Shape::Lines && first_line_is_whole(json) {
+        // NDJSON: one record per line, so a broken line costs only itself.
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', json).chain(std::iter::once(json.len())) {
+            let line = &json[start..end];
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                on_record(start, end);
+            }
+            start = end + 1;
+        }
+        Ok(())
+    } else {
+        for_each_record(json, shape, on_record)
+    };
+    let not_events = sink.done(w);
+    hits.clear();
+    w.hits = hits;
+    close_file(stats, uri, not_events, result);
+}
+
+/// Sizes of the streaming path.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Bytes read from the decoder at a time.
+    chunk: usize,
+    /// The largest record held whole (CloudTrail's own records stay far below); a larger
+    /// one is counted malformed and its bytes are not kept.
+    max_record: usize,
+}
+
+const STREAM: Limits = Limits {
+    chunk: 4 << 20,
+    max_record: 16 << 20,
+};
+
+/// Whether the first bytes of a streamed file decide its shape as the whole file would.
+/// `{"Records":[` and `[` are final once seen. Anything else is one object per line or one
+/// pretty-printed object: decided once the first object is complete (so neither a cut
+/// `{"Rec` nor an odd wrapper is misread) and a newline follows the start (whether the
+/// first line holds exactly one object, NDJSON, is then known too).
+fn shape_decided(buf: &[u8]) -> bool {
+    let Some(start) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    if buf.len() < 3 && [0xef, 0xbb, 0xbf].starts_with(buf) {
+        return false; // a byte-order mark cut short
+    }
+    match detect_shape(buf) {
+        Some(Shape::Records | Shape::Array) => true,
+        None => true,
+        Some(Shape::Lines) => {
+            if memchr::memchr(b'\n', &buf[start..]).is_none() {
+                return false;
+            }
+            let mut whole = false;
+            let _ = for_each_record(buf, Shape::Lines, |_, _| whole = true);
+            whole
+        }
+    }
+}
+
+/// Reads up to `chunk` more bytes into `buf`; notes the end of the stream or its error.
+fn fill(
+    input: &mut impl Read,
+    buf: &mut Vec<u8>,
+    chunk: usize,
+    eof: &mut bool,
+    error: &mut Option<DecodeError>,
+) -> usize {
+    let start = buf.len();
+    buf.resize(start + chunk, 0);
+    let mut got = 0;
+    while got < chunk && !*eof && error.is_none() {
+        match input.read(&mut buf[start + got..]) {
+            Ok(0) => *eof = true,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => *error = Some(crate::decode::stream_error(&e)),
+        }
+    }
+    buf.truncate(start + got);
+    got
+}
+
+/// The streaming path: a large file decoded and scanned in chunks, the scanner's state
+/// carried across chunk edges, only the record being read held in memory. Memory stays at
+/// a few chunks whatever the file's size; `--max-file-bytes` limits the work.
+#[allow(clippy::too_many_arguments)]
+fn parse_stream(
+    mut input: impl Read,
+    file: FileInfo,
+    opts: &ParseOptions,
+    lim: Limits,
+    w: &mut Parser,
+    cols: &mut Vec<EventRow>,
+    stats: &mut RunStats,
+) {
+    let uri = file.uri;
+    let mut buf: Vec<u8> = Vec::with_capacity(lim.chunk * 2);
+    // Stream offset of buf[0].
+    let mut base = 0usize;
+    let (mut eof, mut error) = (false, None);
+    let mut total = 0u64;
+    // Enough bytes to decide the shape. Checked each time the buffer doubles, so that a
+    // long first record costs linear time whatever the chunk size.
+    let mut check_at = 0;
+    loop {
+        let got = fill(&mut input, &mut buf, lim.chunk, &mut eof, &mut error);
+        total += got as u64;
+        if eof || error.is_some() || buf.len() > lim.max_record {
+            break;
+        }
+        if buf.len() >= check_at {
+            if shape_decided(&buf) {
+                break;
+            }
+            check_at = buf.len() * 2;
+        }
+    }
+    let shape = match shape_of(&buf, w) {
+        Ok(s) => s,
+        Err(why) => {
+            stats.bytes_decompressed = total;
+            stats.fail(uri, error.map_or_else(|| why.to_string(), |e| e.to_string()));
+            return;
+        }
+    };
+    stats.files_read = 1;
+    let lines = shape == Shape::Lines && first_line_is_whole(&buf);
+    let full = opts.full_parse;
+    let mut sink = Sink::new(file, opts, w, stats, cols);
+    let mut scanner = Scanner::new(shape);
+    // Scanned up to here (stream offset).
+    let mut scanned = 0usize;
+    // Bytes of an oversized line already let go (NDJSON).
+    let mut dropped_line: Option<usize> = None;
+    let mut done: Vec<(usize, usize)> = Vec::new();
+    let result = loop {
+        let last = eof || error.is_some();
+        if lines {
+            // NDJSON: complete lines are records; the tail waits for more.
+            let mut line_start = 0;
+            let line = |sink: &mut Sink, bytes: &[u8], dropped: &mut Option<usize>| {
+                if let Some(len) = dropped.take() {
+                    sink.oversized(len + bytes.len(), lim.max_record);
+                } else if bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+                    sink.record(bytes, full || marked(bytes));
+                }
+            };
+            let from = scanned - base;
+            for nl in memchr::memchr_iter(b'\n', &buf[from..]) {
+                let end = from + nl;
+                line(&mut sink, &buf[line_start..end], &mut dropped_line);
+                line_start = end + 1;
+            }
+            scanned = base + buf.len();
+            if last {
+                line(&mut sink, &buf[line_start..], &mut dropped_line);
+                break Ok(());
+            }
+            buf.drain(..line_start);
+            base += line_start;
+            if buf.len() > lim.max_record {
+                *dropped_line.get_or_insert(0) += buf.len();
+                base += buf.len();
+                buf.clear();
+            }
+        } else {
+            done.clear();
+            let from = scanned - base;
+            scanned += scanner.feed(&buf[from..], scanned, &mut |s, e| done.push((s, e)));
+            let r = if last {
+                let from = scanned - base;
+                let r = scanner.finish(&buf[from..], scanned, &mut |s, e| done.push((s, e)));
+                scanned = base + buf.len();
+                Some(r)
+            } else {
+                None
+            };
+            for &(s, e) in &done {
+                if s < base {
+                    // Its start was let go: a record larger than a record may be.
+                    sink.oversized(e - s, lim.max_record);
+                } else {
+                    let rec = &buf[s - base..e - base];
+                    sink.record(rec, full || marked(rec));
+                }
+            }
+            if let Some(r) = r {
+                break r;
+            }
+            // Keep the record being read and the unscanned tail; let the rest go.
+            let mut keep = scanner.open_record().map_or(scanned, |s| s.max(base)).min(scanned);
+            if scanned - keep > lim.max_record {
+                keep = scanned;
+            }
+            buf.drain(..keep - base);
+            base = keep;
+        }
+        if sink.not_events.is_some() {
+            break Ok(());
+        }
+        total += fill(&mut input, &mut buf, lim.chunk, &mut eof, &mut error) as u64;
+    };
+    let not_events = sink.done(w);
+    stats.bytes_decompressed = total;
+    match error {
+        // Truncated, corrupt or over the cap: the complete records before were used.
+        Some(e) if not_events.is_none() => {
+            if stats.records > 0 {
+                let n = stats.records;
+                stats.partial(uri, format!("{e}; the {n} complete records before were used"));
+            } else {
+                stats.files_read = 0;
+                stats.fail(uri, e.to_string());
+            }
+        }
+        _ => close_file(stats, uri, not_events, result),
     }
 }
 
@@ -395,5 +737,89 @@ mod tests {
         assert_ne!(esc, A);
         let (ids, _) = kept(&format!(r#"{{"Records":[{NOISE},{esc}]}}"#), false);
         assert_eq!(ids, ["a"]);
+    }
+
+    fn streamed(doc: &[u8], lim: Limits) -> (Vec<String>, RunStats) {
+        let opts = ParseOptions {
+            window: TimeRange::OPEN,
+            full_parse: false,
+            max_file_bytes: 1 << 30,
+        };
+        let file = FileInfo {
+            uri: "big.json",
+            key_time: None,
+        };
+        let (mut rows, mut stats) = (Vec::new(), RunStats::default());
+        parse_stream(doc, file, &opts, lim, &mut Parser::default(), &mut rows, &mut stats);
+        assert!(stats.records_balanced(), "{stats:?}");
+        (rows.into_iter().map(|r| r.event_id).collect(), stats)
+    }
+
+    const SMALL: Limits = Limits {
+        chunk: 100,
+        max_record: 2000,
+    };
+
+    #[test]
+    fn streaming_counts_an_oversized_record_and_keeps_its_neighbours() {
+        let huge = format!(
+            r#"{{"eventTime":"2026-11-27T10:00:00Z","eventName":"X","pad":"{}"}}"#,
+            "x".repeat(5000)
+        );
+        let doc = format!(r#"{{"Records":[{A},{huge},{B}]}}"#);
+        let (ids, stats) = streamed(doc.as_bytes(), SMALL);
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!((stats.records, stats.records_malformed), (3, 1));
+        assert!(
+            stats.problem_examples[0].reason.contains("larger than the 2000 bytes"),
+            "{stats:?}"
+        );
+        // The same as NDJSON, where the oversized line may span many chunks.
+        let doc = format!("{A}\n{huge}\n{B}\n");
+        let (ids, stats) = streamed(doc.as_bytes(), SMALL);
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!((stats.records, stats.records_malformed), (3, 1));
+        // Within the limit, the streaming path keeps what the one-shot path keeps.
+        let doc = format!(r#"{{"Records":[{A},{NOISE},{B}]}}"#);
+        assert_eq!(streamed(doc.as_bytes(), SMALL).0, kept(&doc, false).0);
+    }
+
+    #[test]
+    fn streaming_a_cut_file_keeps_the_complete_records() {
+        let doc = format!(r#"{{"Records":[{A},{B},{NOISE}"#);
+        let (ids, stats) = streamed(&doc.as_bytes()[..doc.len() - 40], SMALL);
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(stats.files_partial.len(), 1, "{stats:?}");
+    }
+
+    #[test]
+    fn a_large_member_falls_back_to_the_stream_and_the_cap_limits_work() {
+        use std::io::Write;
+        // Declares 40 MB (above the one-shot limit): streamed, and the events found.
+        let mut doc = format!(r#"{{"Records":[{A},"#).into_bytes();
+        doc.extend(std::iter::repeat_n(b' ', 40 << 20));
+        doc.extend(format!("{B}]}}").bytes());
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&doc).unwrap();
+        let gz = e.finish().unwrap();
+        let file = FileInfo {
+            uri: "big.json.gz",
+            key_time: None,
+        };
+        let mut opts = ParseOptions {
+            window: TimeRange::OPEN,
+            full_parse: false,
+            max_file_bytes: 1 << 30,
+        };
+        let mut w = Worker::default();
+        let (rows, stats) = parse_file(&gz, file, &opts, &mut w);
+        assert_eq!(rows.iter().map(|r| r.event_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(stats.bytes_decompressed, doc.len() as u64);
+        assert!(w.decoder.inflated.capacity() <= ONE_SHOT_LIMIT as usize + (1 << 20));
+        // A cap below the size: the records before it are used, the file is partial.
+        opts.max_file_bytes = 36 << 20;
+        let (rows, stats) = parse_file(&gz, file, &opts, &mut w);
+        assert_eq!(rows.len(), 1);
+        assert!(stats.files_partial[0].reason.contains("exceeds the cap"), "{stats:?}");
     }
 }

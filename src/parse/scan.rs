@@ -158,65 +158,114 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
-/// Calls `f(start, end)` for every record (an object at the shape's depth;
-/// `end` is exclusive). Returns `Err` when the buffer ends inside a string or
-/// bracket; the records reported before that are complete.
-pub fn for_each_record(buf: &[u8], shape: Shape, mut f: impl FnMut(usize, usize)) -> Result<(), Unbalanced> {
-    let target = shape.record_depth();
-    let mut depth: u32 = 0;
-    let mut start = 0usize;
-    let mut last_complete = 0usize;
-    let mut bs_carry = 0u64;
-    let mut in_str_carry = 0u64; // all ones when the previous block ended inside a string
-    let mut underflow = false;
-    let mut block: [u8; 64];
-    let mut off = 0;
-    while off < buf.len() {
-        let n = (buf.len() - off).min(64);
-        let chunk: &[u8; 64] = if n == 64 {
-            buf[off..off + 64].try_into().expect("64 bytes")
-        } else {
-            block = [b' '; 64];
-            block[..n].copy_from_slice(&buf[off..]);
-            &block
-        };
+/// The structural scan as a state machine, so that a stream can be fed in chunks: the
+/// string, escape and depth state carries across chunk edges. Positions are offsets in the
+/// whole stream.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    target: u32,
+    depth: u32,
+    /// Where the record being read started (stream offset), and whether it is an object.
+    start: usize,
+    start_is_object: bool,
+    last_complete: usize,
+    bs_carry: u64,
+    /// All ones when the previous block ended inside a string.
+    in_str_carry: u64,
+    underflow: bool,
+}
+
+impl Scanner {
+    pub fn new(shape: Shape) -> Scanner {
+        Scanner {
+            target: shape.record_depth(),
+            depth: 0,
+            start: 0,
+            start_is_object: false,
+            last_complete: 0,
+            bs_carry: 0,
+            in_str_carry: 0,
+            underflow: false,
+        }
+    }
+
+    /// Where the record being read started, when the scan is inside one.
+    pub fn open_record(&self) -> Option<usize> {
+        (self.depth > self.target).then_some(self.start)
+    }
+
+    /// Scans the whole 64-byte blocks of `chunk`, which starts at stream offset `base`.
+    /// Returns how many bytes were scanned (a multiple of 64); the rest must be fed again
+    /// with more data, or to `finish`.
+    pub fn feed(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
+        let whole = chunk.len() / 64 * 64;
+        let mut off = 0;
+        while off < whole {
+            let block: &[u8; 64] = chunk[off..off + 64].try_into().expect("64 bytes");
+            self.block(block, base + off, f);
+            off += 64;
+        }
+        whole
+    }
+
+    /// Scans the last, partial block (padded) and says whether the stream ended cleanly.
+    pub fn finish(&mut self, tail: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> Result<(), Unbalanced> {
+        debug_assert!(tail.len() < 64);
+        if !tail.is_empty() {
+            let mut block = [b' '; 64];
+            block[..tail.len()].copy_from_slice(tail);
+            self.block(&block, base, f);
+        }
+        if self.depth != 0 || self.in_str_carry != 0 || self.underflow {
+            return Err(Unbalanced {
+                complete_until: self.last_complete,
+                depth: self.depth,
+                in_string: self.in_str_carry != 0,
+            });
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn block(&mut self, chunk: &[u8; 64], off: usize, f: &mut impl FnMut(usize, usize)) {
         let m = block_masks(chunk);
-        let esc = escaped(m.backslash, &mut bs_carry);
+        let esc = escaped(m.backslash, &mut self.bs_carry);
         let quotes = m.quote & !esc;
-        let in_str = prefix_xor(quotes) ^ in_str_carry;
-        in_str_carry = ((in_str as i64) >> 63) as u64;
+        let in_str = prefix_xor(quotes) ^ self.in_str_carry;
+        self.in_str_carry = ((in_str as i64) >> 63) as u64;
         let mut structural = (m.open | m.close) & !in_str;
         while structural != 0 {
             let i = structural.trailing_zeros() as usize;
             structural &= structural - 1;
             let pos = off + i;
             if m.open & (1 << i) != 0 {
-                if depth == target {
-                    start = pos;
+                if self.depth == self.target {
+                    self.start = pos;
+                    self.start_is_object = chunk[i] == b'{';
                 }
-                depth += 1;
+                self.depth += 1;
             } else {
-                if depth == 0 {
-                    underflow = true;
+                if self.depth == 0 {
+                    self.underflow = true;
                     continue;
                 }
-                depth -= 1;
-                if depth == target && buf[start] == b'{' {
-                    f(start, pos + 1);
-                    last_complete = pos + 1;
+                self.depth -= 1;
+                if self.depth == self.target && self.start_is_object {
+                    f(self.start, pos + 1);
+                    self.last_complete = pos + 1;
                 }
             }
         }
-        off += 64;
     }
-    if depth != 0 || in_str_carry != 0 || underflow {
-        return Err(Unbalanced {
-            complete_until: last_complete,
-            depth,
-            in_string: in_str_carry != 0,
-        });
-    }
-    Ok(())
+}
+
+/// Calls `f(start, end)` for every record (an object at the shape's depth;
+/// `end` is exclusive). Returns `Err` when the buffer ends inside a string or
+/// bracket; the records reported before that are complete.
+pub fn for_each_record(buf: &[u8], shape: Shape, mut f: impl FnMut(usize, usize)) -> Result<(), Unbalanced> {
+    let mut s = Scanner::new(shape);
+    let done = s.feed(buf, 0, &mut f);
+    s.finish(&buf[done..], done, &mut f)
 }
 
 #[cfg(test)]

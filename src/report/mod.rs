@@ -50,6 +50,9 @@ pub struct Inputs {
     pub stats: RunStats,
     pub elapsed_seconds: f64,
     pub mb_per_second: f64,
+    /// The process's peak resident memory so far (Linux; absent elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bytes: Option<u64>,
 }
 
 impl Inputs {
@@ -63,6 +66,7 @@ impl Inputs {
             } else {
                 0.0
             },
+            peak_rss_bytes: crate::stats::peak_rss(),
         }
     }
 }
@@ -159,9 +163,13 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
     for m in &s.problem_examples {
         writeln!(w, "  UNUSABLE {}: {}", sanitize(&m.object), clip(&m.reason, 160))?;
     }
+    let rss = i
+        .peak_rss_bytes
+        .map(|b| format!(", peak memory {}", human_bytes(b)))
+        .unwrap_or_default();
     writeln!(
         w,
-        "  time:    {:.2} s, {:.1} MB/s decompressed",
+        "  time:    {:.2} s, {:.1} MB/s decompressed{rss}",
         i.elapsed_seconds, i.mb_per_second
     )?;
     Ok(())

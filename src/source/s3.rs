@@ -222,7 +222,7 @@ impl S3Source {
                 };
                 let (client, tx) = (client.clone(), tx.clone());
                 tasks.spawn(async move {
-                    let bytes = get(&client, &obj).await;
+                    let bytes = get(&client, &obj, None).await;
                     // The body is read whole before waiting on the channel (an unread
                     // body would trip the SDK's stall protection).
                     let _ = tx.send((obj, bytes)).await;
@@ -237,8 +237,64 @@ impl S3Source {
     }
 }
 
-/// One GET with its body, retried on body errors (the SDK retries only up to the headers).
-async fn get(client: &Client, obj: &ObjectRef) -> std::result::Result<Vec<u8>, String> {
+/// Bytes per GET when an object is read in ranges.
+const RANGE: u64 = 8 << 20;
+
+impl S3Source {
+    /// Reads `obj` in ranged GETs, one at a time on the calling thread: the path of objects
+    /// too large to hold whole, so memory stays at one range.
+    pub fn ranged<'a>(&'a self, obj: &'a ObjectRef) -> Ranged<'a> {
+        Ranged {
+            src: self,
+            obj,
+            pos: 0,
+            buf: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+/// An S3 object as a [`std::io::Read`], fetched range by range.
+pub struct Ranged<'a> {
+    src: &'a S3Source,
+    obj: &'a ObjectRef,
+    pos: u64,
+    buf: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Ranged<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.buf.len() {
+            if self.pos >= self.obj.size {
+                return Ok(0);
+            }
+            let end = (self.pos + RANGE).min(self.obj.size) - 1;
+            let range = format!("bytes={}-{end}", self.pos);
+            let got = self
+                .src
+                .rt
+                .block_on(get(&self.src.client, self.obj, Some(range)))
+                .map_err(std::io::Error::other)?;
+            if got.is_empty() {
+                return Err(std::io::Error::other(
+                    "GetObject returned an empty range (object shrank?)",
+                ));
+            }
+            self.pos += got.len() as u64;
+            self.buf = got;
+            self.at = 0;
+        }
+        let n = out.len().min(self.buf.len() - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// One GET (of a byte range, when given) with its body, retried on body errors (the SDK
+/// retries only up to the headers).
+async fn get(client: &Client, obj: &ObjectRef, range: Option<String>) -> std::result::Result<Vec<u8>, String> {
     let Location::S3 { bucket, key } = &obj.loc else {
         return Err("not an S3 object".into());
     };
@@ -247,7 +303,21 @@ async fn get(client: &Client, obj: &ObjectRef) -> std::result::Result<Vec<u8>, S
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
         }
-        match client.get_object().bucket(bucket).key(key).send().await {
+        match client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_range(range.clone())
+            // Ranges of one object must come from one version of it.
+            .set_if_match(
+                range
+                    .as_ref()
+                    .and_then(|_| obj.version.as_deref()?.strip_prefix("etag:"))
+                    .map(|t| format!("\"{t}\"")),
+            )
+            .send()
+            .await
+        {
             Ok(out) => match out.body.collect().await {
                 Ok(b) => return Ok(b.into_bytes().to_vec()),
                 Err(e) => last = format!("reading the body failed: {e}"),

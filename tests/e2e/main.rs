@@ -2,6 +2,7 @@
 //! so one link step).
 
 mod bad_input;
+mod bombs;
 mod cli;
 mod corpus;
 mod noisy;

@@ -84,6 +84,7 @@ pub fn stable(mut v: serde_json::Value) -> serde_json::Value {
     if let Some(i) = v.get_mut("inputs").and_then(|i| i.as_object_mut()) {
         i.remove("elapsed_seconds");
         i.remove("mb_per_second");
+        i.remove("peak_rss_bytes");
     }
     v
 }
