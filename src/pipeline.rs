@@ -286,11 +286,12 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
             let got: Vec<ObjectOutcome> = pool.install(|| {
                 std::iter::from_fn(move || rx.blocking_recv())
                     .par_bridge()
-                    .map(|(obj, bytes)| {
+                    .map(|(obj, bytes, held)| {
                         let (events, s) = match bytes {
                             Ok(raw) => parse_one(&raw, &obj, &parse),
                             Err(why) => failed(&obj, why),
                         };
+                        drop(held);
                         bar.inc(obj.size);
                         ObjectOutcome {
                             object: obj,
@@ -308,6 +309,9 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
     results.sort_by(|a, b| a.object.uri.cmp(&b.object.uri));
     for r in &results {
         stats.merge(r.stats.clone());
+    }
+    if let Some(src) = &source {
+        stats.s3 = Some(src.flight());
     }
     Ok(ReadResult {
         objects: results,

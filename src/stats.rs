@@ -59,6 +59,20 @@ pub struct RunStats {
     pub stores_read: Vec<String>,
     /// Reads in steps (`diagnose` without `--until` over raw sources): objects read by each.
     pub phases: Vec<Phase>,
+    /// S3 sources: requests made and the most in flight at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Flight>,
+}
+
+/// What reading from S3 held at its peak: the figures that bound its memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct S3Flight {
+    /// GetObject requests (ranged GETs of large objects included).
+    pub gets: u64,
+    /// The most GETs in flight at once.
+    pub peak_gets_in_flight: u64,
+    /// The most object bytes held at once: fetched or being fetched, not yet parsed.
+    pub peak_bytes_in_flight: u64,
 }
 
 /// One step of a read in phases.
@@ -154,6 +168,14 @@ impl RunStats {
         self.files_unchanged += o.files_unchanged;
         self.stores_read.extend(o.stores_read);
         self.phases.extend(o.phases);
+        self.s3 = match (self.s3, o.s3) {
+            (Some(a), Some(b)) => Some(S3Flight {
+                gets: a.gets + b.gets,
+                peak_gets_in_flight: a.peak_gets_in_flight.max(b.peak_gets_in_flight),
+                peak_bytes_in_flight: a.peak_bytes_in_flight.max(b.peak_bytes_in_flight),
+            }),
+            (a, b) => a.or(b),
+        };
         let room = MALFORMED_EXAMPLES.saturating_sub(self.problem_examples.len());
         self.problem_examples.extend(o.problem_examples.into_iter().take(room));
     }

@@ -172,5 +172,14 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
         "  time:    {:.2} s, {:.1} MB/s decompressed{rss}",
         i.elapsed_seconds, i.mb_per_second
     )?;
+    if let Some(f) = &s.s3 {
+        writeln!(
+            w,
+            "  s3:      {} GETs, at most {} in flight holding {}",
+            f.gets,
+            f.peak_gets_in_flight,
+            human_bytes(f.peak_bytes_in_flight)
+        )?;
+    }
     Ok(())
 }

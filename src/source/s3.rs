@@ -12,12 +12,14 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use tokio::sync::{Semaphore, mpsc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::local::{consider, folder_key_range_of};
 use super::{Location, ObjectRef, Window};
 use crate::error::{Error, Result};
-use crate::stats::RunStats;
+use crate::stats::{RunStats, S3Flight};
 
 /// How to reach S3.
 #[derive(Debug, Clone, Default)]
@@ -116,7 +118,61 @@ pub struct S3Source {
     rt: tokio::runtime::Runtime,
     client: Client,
     opts: S3Options,
+    gauges: Arc<Gauges>,
 }
+
+/// Object bytes held at once between the network and the parsers (fetching, queued or
+/// being parsed): with the one-shot limit on an object's size, what bounds the memory of
+/// an S3 read whatever the objects' sizes and the concurrency.
+const BYTE_BUDGET_KIB: u32 = 64 << 10;
+
+/// Live counts of requests and bytes in flight, and their peaks.
+#[derive(Debug, Default)]
+struct Gauges {
+    gets: AtomicU64,
+    gets_now: AtomicU64,
+    gets_peak: AtomicU64,
+    bytes_now: AtomicU64,
+    bytes_peak: AtomicU64,
+}
+
+impl Gauges {
+    fn get_started(&self) {
+        self.gets.fetch_add(1, Ordering::Relaxed);
+        let now = self.gets_now.fetch_add(1, Ordering::Relaxed) + 1;
+        self.gets_peak.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn get_done(&self) {
+        self.gets_now.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn hold(&self, n: u64) {
+        let now = self.bytes_now.fetch_add(n, Ordering::Relaxed) + n;
+        self.bytes_peak.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn release(&self, n: u64) {
+        self.bytes_now.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// An object's share of the byte budget: released when the parser is done with it.
+pub struct Held {
+    _permit: OwnedSemaphorePermit,
+    bytes: u64,
+    gauges: Arc<Gauges>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.gauges.release(self.bytes);
+    }
+}
+
+/// What [`S3Source::fetch`] hands to the parsers: an object, its bytes or why not, and
+/// its share of the byte budget (drop it once parsed).
+pub type Fetched = (ObjectRef, std::result::Result<Vec<u8>, String>, Held);
 
 impl S3Source {
     pub fn connect(opts: &S3Options) -> Result<S3Source> {
@@ -147,6 +203,7 @@ impl S3Source {
         });
         Ok(S3Source {
             rt,
+            gauges: Arc::default(),
             client,
             opts: opts.clone(),
         })
@@ -209,23 +266,44 @@ impl S3Source {
         })
     }
 
-    /// Fetches `objects` with bounded concurrency and sends each, whole, to `tx`
+    /// Requests made and the peaks in flight so far.
+    pub fn flight(&self) -> S3Flight {
+        S3Flight {
+            gets: self.gauges.gets.load(Ordering::Relaxed),
+            peak_gets_in_flight: self.gauges.gets_peak.load(Ordering::Relaxed),
+            peak_bytes_in_flight: self.gauges.bytes_peak.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Fetches `objects` with bounded concurrency and bytes, and sends each, whole, to `tx`
     /// (blocking when the CPU stage is behind). Runs until all are sent.
-    pub fn fetch(&self, objects: Vec<ObjectRef>, tx: mpsc::Sender<(ObjectRef, std::result::Result<Vec<u8>, String>)>) {
+    pub fn fetch(&self, objects: Vec<ObjectRef>, tx: mpsc::Sender<Fetched>) {
         let client = self.client.clone();
-        let limit = std::sync::Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
+        let limit = Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
+        let budget = Arc::new(Semaphore::new(BYTE_BUDGET_KIB as usize));
+        let gauges = self.gauges.clone();
         self.rt.block_on(async move {
             let mut tasks = tokio::task::JoinSet::new();
             for obj in objects {
+                let kib = u32::try_from(obj.size.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, BYTE_BUDGET_KIB);
+                let Ok(bytes_permit) = budget.clone().acquire_many_owned(kib).await else {
+                    break;
+                };
                 let Ok(permit) = limit.clone().acquire_owned().await else {
                     break;
                 };
-                let (client, tx) = (client.clone(), tx.clone());
+                gauges.hold(obj.size);
+                let held = Held {
+                    _permit: bytes_permit,
+                    bytes: obj.size,
+                    gauges: gauges.clone(),
+                };
+                let (client, tx, gauges) = (client.clone(), tx.clone(), gauges.clone());
                 tasks.spawn(async move {
-                    let bytes = get(&client, &obj, None).await;
+                    let bytes = get(&client, &obj, None, &gauges).await;
                     // The body is read whole before waiting on the channel (an unread
                     // body would trip the SDK's stall protection).
-                    let _ = tx.send((obj, bytes)).await;
+                    let _ = tx.send((obj, bytes, held)).await;
                     drop(permit);
                 });
                 while let Some(done) = tasks.try_join_next() {
@@ -254,6 +332,12 @@ impl S3Source {
     }
 }
 
+impl Drop for Ranged<'_> {
+    fn drop(&mut self) {
+        self.src.gauges.release(self.buf.len() as u64);
+    }
+}
+
 /// An S3 object as a [`std::io::Read`], fetched range by range.
 pub struct Ranged<'a> {
     src: &'a S3Source,
@@ -274,13 +358,15 @@ impl std::io::Read for Ranged<'_> {
             let got = self
                 .src
                 .rt
-                .block_on(get(&self.src.client, self.obj, Some(range)))
+                .block_on(get(&self.src.client, self.obj, Some(range), &self.src.gauges))
                 .map_err(std::io::Error::other)?;
             if got.is_empty() {
                 return Err(std::io::Error::other(
                     "GetObject returned an empty range (object shrank?)",
                 ));
             }
+            self.src.gauges.release(self.buf.len() as u64);
+            self.src.gauges.hold(got.len() as u64);
             self.pos += got.len() as u64;
             self.buf = got;
             self.at = 0;
@@ -294,7 +380,14 @@ impl std::io::Read for Ranged<'_> {
 
 /// One GET (of a byte range, when given) with its body, retried on body errors (the SDK
 /// retries only up to the headers).
-async fn get(client: &Client, obj: &ObjectRef, range: Option<String>) -> std::result::Result<Vec<u8>, String> {
+async fn get(client: &Client, obj: &ObjectRef, range: Option<String>, gauges: &Gauges) -> std::result::Result<Vec<u8>, String> {
+    gauges.get_started();
+    let got = get_once(client, obj, range).await;
+    gauges.get_done();
+    got
+}
+
+async fn get_once(client: &Client, obj: &ObjectRef, range: Option<String>) -> std::result::Result<Vec<u8>, String> {
     let Location::S3 { bucket, key } = &obj.loc else {
         return Err("not an S3 object".into());
     };
