@@ -27,6 +27,7 @@ fn archive() -> (tempfile::TempDir, Vec<Vec<u8>>, u64) {
         hours: 52,
         accounts: 1,
         scenarios: vec![Scenario::DeviceDeleted, Scenario::ClockDrift],
+        realistic: false,
     })
     .expect("generate");
     let mut files = Vec::new();

@@ -1,34 +1,42 @@
 #!/usr/bin/env bash
-# Speed comparison on one ~1 GB (uncompressed) synthetic archive, measured in
-# one run on the same files and the same cores:
-#   1. inflate-only with libdeflate (the ceiling: no parse at all),
-#   2. `mfatrail timeline` end to end,
-#   3. `mfatrail scan` end to end (every user diagnosed from one index),
-#   4. the event store: `mfatrail collect` (fresh), then `diagnose` for another user from
-#      the store against the same `diagnose` over the raw archive, Parquet bytes per million
-#      kept events,
-# their ratios, and peak RSS of each (/usr/bin/time -v). Medians of RUNS runs.
-# With S3=1, also `mfatrail timeline` over the same archive served by a local
-# S3 protocol server (examples/s3_server.rs, s3s-fs on 127.0.0.1).
+# Speed and memory, measured in one run on the same files and the same cores:
+#   1. per archive (the `gen` archive, ~7:1, and a `gen --realistic` one, ~5:1 like real
+#      CloudTrail), at 1 and THREADS threads: inflate-only with libdeflate (the ceiling:
+#      no parse at all) against `mfatrail timeline` end to end, their ratio, peak RSS;
+#      and `mfatrail scan` (every user diagnosed from one index);
+#   2. the event store: `mfatrail collect` (fresh), then `diagnose` for another user from
+#      the store against the same `diagnose` over the raw archive, Parquet bytes per
+#      million kept events;
+#   3. gzip bombs (scripts/make-bombs.py: 4 GiB declared, lying trailer, 64 members,
+#      an endless record) at the default cap: time and peak RSS, each and all at once;
+#   4. with S3=1, `mfatrail timeline` over the same archive served from memory by the
+#      bench's own S3 server (examples/s3_server.rs), with GETs and bytes in flight.
+# Medians of RUNS runs; peak RSS is the largest of the runs (/usr/bin/time -v).
 #
-#   MB=1000 THREADS=2 RUNS=3 [S3=1] scripts/bench-compare.sh
+#   MB=1000 THREADS=2 RUNS=5 [S3=1] scripts/bench-compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${MB:-1000}
 THREADS=${THREADS:-2}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 DIR=${DIR:-bench-data/gen-${MB}mb}
+REAL=${REAL:-bench-data/gen-real-${MB}mb}
 BIN=target/release/mfatrail
 
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install -y time" >&2; exit 2; }
 cargo build --release --quiet
-if [[ ! -d "$DIR/AWSLogs" ]]; then
-  echo "generating $MB MB into $DIR ..." >&2
-  "$BIN" gen --out "$DIR" --mb "$MB" --seed 7 --hours 52 --accounts 2 \
-    --scenario device_deleted --scenario clock_drift --scenario group_mfa_no_device >&2
-fi
-# Warm the page cache so both passes read from memory.
-find "$DIR" -type f -name '*.gz' -exec cat {} + > /dev/null
+gen() { # DIR [extra gen flags]
+  local d=$1; shift
+  if [[ ! -d "$d/AWSLogs" ]]; then
+    echo "generating $MB MB into $d ..." >&2
+    "$BIN" gen --out "$d" --mb "$MB" --seed 7 --hours 52 --accounts 2 \
+      --scenario device_deleted --scenario clock_drift --scenario group_mfa_no_device "$@" >&2
+  fi
+  # Warm the page cache so every pass reads from memory.
+  find "$d" -type f -name '*.gz' -exec cat {} + > /dev/null
+}
+gen "$DIR"
+gen "$REAL" --realistic
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 measure() { # prints "seconds maxrss_kb" of one run of "$@"
@@ -40,29 +48,39 @@ measure() { # prints "seconds maxrss_kb" of one run of "$@"
   rm -f "$t"
   echo "$wall $rss"
 }
+row() { printf "%-34s %8.2f %10.0f %12.0f\n" "$1" "$2" "$3" "$4"; }
 
-BYTES=$("$BIN" inflate --source "$DIR" --threads "$THREADS" | sed -E 's/.* ([0-9]+) bytes decompressed.*/\1/')
-declare -a inf_t inf_r run_t run_r scan_t scan_r
+# 1. Inflate-only against timeline, per archive and thread count.
+printf "%-34s %8s %10s %12s\n" "pass" "seconds" "MB/s" "peak RSS MB"
+for d in "$DIR" "$REAL"; do
+  BYTES=$("$BIN" inflate --source "$d" --threads "$THREADS" | sed -E 's/.* ([0-9]+) bytes decompressed.*/\1/')
+  COMP=$(find "$d" -name '*.gz' -printf '%s\n' | awk '{s+=$1} END {print s}')
+  awk -v b="$BYTES" -v c="$COMP" -v d="$d" -v n="$RUNS" 'BEGIN { printf "%s: %.0f MB uncompressed, %.1f:1, median of %d runs\n", d, b/1e6, b/c, n }'
+  for th in 1 "$THREADS"; do
+    declare -a inf_t=() inf_r=() run_t=() run_r=()
+    for _ in $(seq "$RUNS"); do
+      read -r t r < <(measure "$BIN" inflate --source "$d" --threads "$th"); inf_t+=("$t"); inf_r+=("$r")
+      read -r t r < <(measure "$BIN" timeline --user alice --source "$d" --threads "$th" --quiet); run_t+=("$t"); run_r+=("$r")
+    done
+    it=$(printf '%s\n' "${inf_t[@]}" | median); rt=$(printf '%s\n' "${run_t[@]}" | median)
+    ir=$(printf '%s\n' "${inf_r[@]}" | sort -n | tail -1); rr=$(printf '%s\n' "${run_r[@]}" | sort -n | tail -1)
+    mb=$(awk -v b="$BYTES" 'BEGIN {print b/1e6}')
+    row "  inflate only, $th thread(s)" "$it" "$(awk -v m="$mb" -v t="$it" 'BEGIN {print m/t}')" "$(( ir / 1024 ))"
+    row "  timeline, $th thread(s)" "$rt" "$(awk -v m="$mb" -v t="$rt" 'BEGIN {print m/t}')" "$(( rr / 1024 ))"
+    awk -v it="$it" -v rt="$rt" -v th="$th" 'BEGIN { printf "  ratio (timeline / inflate throughput), %d thread(s): %.2f\n", th, it/rt }'
+    [[ "$d" == "$DIR" && "$th" == "$THREADS" ]] && { LOCAL_T=$rt; LOCAL_BYTES=$BYTES; }
+  done
+done
+rt=$LOCAL_T; BYTES=$LOCAL_BYTES
+declare -a scan_t=() scan_r=()
 for _ in $(seq "$RUNS"); do
-  read -r t r < <(measure "$BIN" inflate --source "$DIR" --threads "$THREADS"); inf_t+=("$t"); inf_r+=("$r")
-  read -r t r < <(measure "$BIN" timeline --user alice --source "$DIR" --threads "$THREADS" --quiet); run_t+=("$t"); run_r+=("$r")
   read -r t r < <(measure "$BIN" scan --source "$DIR" --threads "$THREADS" --quiet); scan_t+=("$t"); scan_r+=("$r")
 done
 st=$(printf '%s\n' "${scan_t[@]}" | median); sr=$(printf '%s\n' "${scan_r[@]}" | sort -n | tail -1)
-it=$(printf '%s\n' "${inf_t[@]}" | median); rt=$(printf '%s\n' "${run_t[@]}" | median)
-ir=$(printf '%s\n' "${inf_r[@]}" | sort -n | tail -1); rr=$(printf '%s\n' "${run_r[@]}" | sort -n | tail -1)
-awk -v b="$BYTES" -v it="$it" -v rt="$rt" -v ir="$ir" -v rr="$rr" -v st="$st" -v sr="$sr" -v th="$THREADS" -v n="$RUNS" 'BEGIN {
-  mb = b / 1e6
-  printf "archive: %.0f MB uncompressed, %d threads, median of %d runs\n", mb, th, n
-  printf "%-28s %8s %10s %12s\n", "pass", "seconds", "MB/s", "peak RSS MB"
-  printf "%-28s %8.2f %10.0f %12.0f\n", "inflate only (libdeflate)", it, mb/it, ir/1024
-  printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail timeline", rt, mb/rt, rr/1024
-  printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail scan", st, mb/st, sr/1024
-  printf "ratio (timeline / inflate throughput): %.2f\n", it/rt
-  printf "ratio (scan time / timeline time): %.2f\n", st/rt
-}'
+row "scan ($DIR), $THREADS threads" "$st" "$(awk -v b="$BYTES" -v t="$st" 'BEGIN {print b/1e6/t}')" "$(( sr / 1024 ))"
+awk -v st="$st" -v rt="$rt" 'BEGIN { printf "ratio (scan time / timeline time): %.2f\n", st/rt }'
 
-# The event store.
+# 2. The event store.
 STORE_TMP=$(mktemp -d)
 declare -a col_t col_r dr_t ds_t ds_r
 for _ in $(seq "$RUNS"); do
@@ -77,15 +95,30 @@ ROWS=$(python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print(sum(p[
 PQ=$(find "$STORE_TMP/store" -name '*.parquet' -printf '%s\n' | awk '{s+=$1} END {print s}')
 awk -v b="$BYTES" -v rt="$rt" -v ct="$ct" -v cr="$cr" -v drt="$drt" -v dst="$dst" -v dsr="$dsr" -v rows="$ROWS" -v pq="$PQ" 'BEGIN {
   mb = b / 1e6
-  printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail collect (fresh)", ct, mb/ct, cr/1024
-  printf "%-28s %8.2f %10s %12s\n", "diagnose, raw archive", drt, "-", "-"
-  printf "%-28s %8.2f %10s %12.0f\n", "diagnose, event store", dst, "-", dsr/1024
+  printf "%-34s %8.2f %10.0f %12.0f\n", "mfatrail collect (fresh)", ct, mb/ct, cr/1024
+  printf "%-34s %8.2f %10s %12s\n", "diagnose, raw archive", drt, "-", "-"
+  printf "%-34s %8.2f %10s %12.0f\n", "diagnose, event store", dst, "-", dsr/1024
   printf "ratio (collect time / timeline time): %.2f\n", ct/rt
   printf "ratio (diagnose from store / from raw): %.3f\n", dst/drt
   printf "store: %d rows, %.1f MB Parquet, %.1f MB per million rows\n", rows, pq/1e6, (pq/1e6)/(rows/1e6)
 }'
 rm -rf "$STORE_TMP"
 
+
+# 3. Gzip bombs at the default cap (2 GiB of work each), THREADS threads.
+BOMBS=$(mktemp -d)
+python3 scripts/make-bombs.py "$BOMBS/all"
+echo "gzip bombs (4 MB each on disk), default --max-file-bytes, $THREADS threads:"
+for f in single liar multi record; do
+  mkdir -p "$BOMBS/$f"; cp "$BOMBS/all/$f.json.gz" "$BOMBS/$f/"
+done
+for f in single liar multi record all; do
+  read -r t r < <(measure "$BIN" timeline --user mallory --source "$BOMBS/$f" --threads "$THREADS" --quiet)
+  row "  bomb: $f" "$t" 0 "$(( r / 1024 ))"
+done
+rm -rf "$BOMBS"
+
+# 4. S3, against a server that serves from memory.
 if [[ "${S3:-0}" == 1 ]]; then
   cargo build --release --quiet --example s3_server
   S3ROOT=$(mktemp -d)
@@ -95,16 +128,19 @@ if [[ "${S3:-0}" == 1 ]]; then
   target/release/examples/s3_server "$S3ROOT" "$PORT" 2>/dev/null &
   SERVER=$!
   trap 'kill $SERVER 2>/dev/null; rm -rf "$S3ROOT"' EXIT
-  sleep 1
+  # It loads and hashes every object before it listens.
+  for _ in $(seq 120); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.5; done
   export AWS_ACCESS_KEY_ID=AKIAMFATRAILBENCH AWS_SECRET_ACCESS_KEY=mfatrail-bench-secret AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
   declare -a s3_t s3_r
   for _ in $(seq "$RUNS"); do
     read -r t r < <(measure "$BIN" timeline --user alice --source s3://bench --endpoint-url "http://127.0.0.1:$PORT" --threads "$THREADS" --quiet); s3_t+=("$t"); s3_r+=("$r")
   done
+  "$BIN" timeline --user alice --source s3://bench --endpoint-url "http://127.0.0.1:$PORT" --threads "$THREADS" --quiet --format json \
+    | python3 -c "import json,sys; f=json.load(sys.stdin)['inputs']['s3']; print('S3: %d GETs, at most %d in flight, at most %.1f MB of objects held' % (f['gets'], f['peak_gets_in_flight'], f['peak_bytes_in_flight']/1e6))"
   st=$(printf '%s\n' "${s3_t[@]}" | median); sr=$(printf '%s\n' "${s3_r[@]}" | sort -n | tail -1)
   awk -v b="$BYTES" -v rt="$rt" -v st="$st" -v sr="$sr" 'BEGIN {
     mb = b / 1e6
-    printf "%-28s %8.2f %10.0f %12.0f\n", "mfatrail timeline over S3", st, mb/st, sr/1024
+    printf "%-34s %8.2f %10.0f %12.0f\n", "timeline over S3 (in-memory server)", st, mb/st, sr/1024
     printf "ratio (S3 / local throughput): %.2f\n", rt/st
   }'
 fi

@@ -352,7 +352,9 @@ mod tests {
         assert_eq!(all.len(), data.len());
         let e = stream(&g[..], 1 << 20).read_to_end(&mut Vec::new()).unwrap_err();
         assert_eq!(stream_error(&e), DecodeError::TooLarge { cap: 1 << 20 });
-        let e = stream(&g[..g.len() / 2], 1 << 40).read_to_end(&mut Vec::new()).unwrap_err();
+        let e = stream(&g[..g.len() / 2], 1 << 40)
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
         assert!(matches!(stream_error(&e), DecodeError::Truncated { .. }), "{e}");
     }
 }

@@ -36,6 +36,7 @@ pub fn run(a: GenArgs, out: &mut dyn Write) -> Result<Exit> {
         hours: a.hours,
         accounts: a.accounts,
         scenarios,
+        realistic: a.realistic,
     };
     let s = generate(&opts).map_err(|e| Error::usage("gen options", a.out.display().to_string(), e.to_string()))?;
     writeln!(

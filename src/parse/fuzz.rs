@@ -255,6 +255,14 @@ fn fuzz_parse_file() {
             }
             assert_eq!(got, want, "round {round}: scanner differs from the reference");
             assert_eq!(r.is_ok(), ok, "round {round}: balance verdict differs");
+            // Both kernels (AVX2 where the CPU has it, and the SSE2/portable baseline).
+            let mut base = Vec::new();
+            let rb = scan::for_each_record_baseline(&data, shape, |a, b| base.push((a, b)));
+            assert_eq!(
+                (base, rb.is_ok()),
+                (want, ok),
+                "round {round}: the baseline kernel differs"
+            );
         }
     }
 }

@@ -79,7 +79,7 @@ struct Masks {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 #[allow(unsafe_code)]
-fn block_masks(block: &[u8; 64]) -> Masks {
+fn block_masks_sse2(block: &[u8; 64]) -> Masks {
     use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
     let mut m = Masks {
         quote: 0,
@@ -107,6 +107,100 @@ fn block_masks(block: &[u8; 64]) -> Masks {
         }
     }
     m
+}
+
+/// The same masks with AVX2, 32 bytes at a time: half the compares of SSE2. Only called
+/// from code compiled with AVX2 enabled (see [`Scanner::feed`]), where it is inlined.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+fn block_masks_avx2(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+    };
+    let mut m = Masks {
+        quote: 0,
+        backslash: 0,
+        open: 0,
+        close: 0,
+    };
+    // SAFETY: called only where AVX2 was detected at run time; each load reads 32 bytes
+    // at offsets 0 and 32 of a 64-byte array.
+    unsafe {
+        let q = _mm256_set1_epi8(b'"' as i8);
+        let bs = _mm256_set1_epi8(b'\\' as i8);
+        let lower = _mm256_set1_epi8(0x20);
+        let open = _mm256_set1_epi8(b'{' as i8);
+        let close = _mm256_set1_epi8(b'}' as i8);
+        for i in 0..2 {
+            let v = _mm256_loadu_si256(block.as_ptr().add(i * 32).cast::<__m256i>());
+            let folded = _mm256_or_si256(v, lower);
+            let bits = |x| u64::from(_mm256_movemask_epi8(x) as u32) << (i * 32);
+            m.quote |= bits(_mm256_cmpeq_epi8(v, q));
+            m.backslash |= bits(_mm256_cmpeq_epi8(v, bs));
+            m.open |= bits(_mm256_cmpeq_epi8(folded, open));
+            m.close |= bits(_mm256_cmpeq_epi8(folded, close));
+        }
+    }
+    m
+}
+
+/// Prefix XOR as one carry-less multiply by all ones (PCLMULQDQ).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+fn prefix_xor_clmul(x: u64) -> u64 {
+    use std::arch::x86_64::{_mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x, _mm_set1_epi8};
+    // SAFETY: called only where PCLMULQDQ was detected at run time.
+    unsafe { _mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0)) as u64 }
+}
+
+/// How one 64-byte block's masks and string regions are computed.
+trait Kernel {
+    fn masks(block: &[u8; 64]) -> Masks;
+    fn prefix_xor(x: u64) -> u64;
+}
+
+/// The baseline: SSE2 on x86_64 (always there), a portable loop elsewhere.
+struct Baseline;
+
+impl Kernel for Baseline {
+    #[inline(always)]
+    fn masks(block: &[u8; 64]) -> Masks {
+        block_masks(block)
+    }
+    #[inline(always)]
+    fn prefix_xor(x: u64) -> u64 {
+        prefix_xor(x)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn block_masks(block: &[u8; 64]) -> Masks {
+    block_masks_sse2(block)
+}
+
+/// AVX2 compares and a carry-less multiply.
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Kernel for Avx2 {
+    #[inline(always)]
+    fn masks(block: &[u8; 64]) -> Masks {
+        block_masks_avx2(block)
+    }
+    #[inline(always)]
+    fn prefix_xor(x: u64) -> u64 {
+        prefix_xor_clmul(x)
+    }
+}
+
+/// Whether this CPU runs the AVX2 kernel (detected once, then a cached load).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("pclmulqdq")
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -198,11 +292,34 @@ impl Scanner {
     /// Returns how many bytes were scanned (a multiple of 64); the rest must be fed again
     /// with more data, or to `finish`.
     pub fn feed(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            #[allow(unsafe_code)]
+            // SAFETY: AVX2 and PCLMULQDQ were detected on this CPU.
+            return unsafe { self.feed_avx2(chunk, base, f) };
+        }
+        self.run::<Baseline>(chunk, base, f)
+    }
+
+    /// `feed` with the baseline kernel whatever the CPU (tests compare both).
+    #[cfg(test)]
+    pub fn feed_baseline(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
+        self.run::<Baseline>(chunk, base, f)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,pclmulqdq")]
+    fn feed_avx2(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
+        self.run::<Avx2>(chunk, base, f)
+    }
+
+    #[inline(always)]
+    fn run<K: Kernel>(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
         let whole = chunk.len() / 64 * 64;
         let mut off = 0;
         while off < whole {
             let block: &[u8; 64] = chunk[off..off + 64].try_into().expect("64 bytes");
-            self.block(block, base + off, f);
+            self.block::<K>(block, base + off, f);
             off += 64;
         }
         whole
@@ -214,7 +331,7 @@ impl Scanner {
         if !tail.is_empty() {
             let mut block = [b' '; 64];
             block[..tail.len()].copy_from_slice(tail);
-            self.block(&block, base, f);
+            self.block::<Baseline>(&block, base, f);
         }
         if self.depth != 0 || self.in_str_carry != 0 || self.underflow {
             return Err(Unbalanced {
@@ -227,11 +344,11 @@ impl Scanner {
     }
 
     #[inline(always)]
-    fn block(&mut self, chunk: &[u8; 64], off: usize, f: &mut impl FnMut(usize, usize)) {
-        let m = block_masks(chunk);
+    fn block<K: Kernel>(&mut self, chunk: &[u8; 64], off: usize, f: &mut impl FnMut(usize, usize)) {
+        let m = K::masks(chunk);
         let esc = escaped(m.backslash, &mut self.bs_carry);
         let quotes = m.quote & !esc;
-        let in_str = prefix_xor(quotes) ^ self.in_str_carry;
+        let in_str = K::prefix_xor(quotes) ^ self.in_str_carry;
         self.in_str_carry = ((in_str as i64) >> 63) as u64;
         let mut structural = (m.open | m.close) & !in_str;
         while structural != 0 {
@@ -265,6 +382,14 @@ impl Scanner {
 pub fn for_each_record(buf: &[u8], shape: Shape, mut f: impl FnMut(usize, usize)) -> Result<(), Unbalanced> {
     let mut s = Scanner::new(shape);
     let done = s.feed(buf, 0, &mut f);
+    s.finish(&buf[done..], done, &mut f)
+}
+
+/// [`for_each_record`] with the baseline kernel (tests compare it with the fast one).
+#[cfg(test)]
+pub fn for_each_record_baseline(buf: &[u8], shape: Shape, mut f: impl FnMut(usize, usize)) -> Result<(), Unbalanced> {
+    let mut s = Scanner::new(shape);
+    let done = s.feed_baseline(buf, 0, &mut f);
     s.finish(&buf[done..], done, &mut f)
 }
 

@@ -209,56 +209,56 @@ impl S3Source {
         })
     }
 
-    /// Lists the objects of `uri` that can hold events of `window`.
+    /// Lists the objects of `uri` that can hold events of `window`. Folders are listed
+    /// concurrently (a LIST costs a round trip; an organization trail has thousands of
+    /// account/region/day folders), each one's pages in order.
     pub fn list(&self, uri: &S3Uri, window: &Window, stats: &mut RunStats) -> Result<Vec<ObjectRef>> {
         let shown = format!("s3://{}/{}", uri.bucket, uri.prefix);
         self.rt.block_on(async {
             let mut out = Vec::new();
-            let mut todo = vec![uri.prefix.clone()];
-            while let Some(prefix) = todo.pop() {
-                let mut pages = self
-                    .client
-                    .list_objects_v2()
-                    .bucket(&uri.bucket)
-                    .prefix(&prefix)
-                    .delimiter("/")
-                    .into_paginator()
-                    .page_size(self.opts.page_size)
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| s3_error("cannot list", &shown, &e))?;
-                    for cp in page.common_prefixes() {
-                        let Some(p) = cp.prefix() else { continue };
-                        let comps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
-                        let last = comps.last().copied().unwrap_or("");
-                        if last == "CloudTrail-Digest" || last == "CloudTrail-Insight" {
-                            stats.dirs_skipped_not_events += 1;
-                        } else if folder_key_range_of(&comps).is_some_and(|(lo, hi)| !window.overlaps_key_times(lo, hi))
-                            || self.opts.filtered_out(&comps)
-                        {
-                            stats.dirs_pruned += 1;
-                        } else {
-                            todo.push(p.to_string());
-                        }
+            let limit = Arc::new(Semaphore::new(LIST_CONCURRENCY));
+            let mut tasks = tokio::task::JoinSet::new();
+            let spawn = |tasks: &mut tokio::task::JoinSet<_>, prefix: String| {
+                let (client, bucket, limit) = (self.client.clone(), uri.bucket.clone(), limit.clone());
+                let page_size = self.opts.page_size;
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await;
+                    list_folder(&client, &bucket, &prefix, page_size).await
+                });
+            };
+            spawn(&mut tasks, uri.prefix.clone());
+            while let Some(done) = tasks.join_next().await {
+                let (prefixes, objects) = done
+                    .map_err(|e| Error::usage("--source", shown.clone(), format!("listing failed: {e}")))?
+                    .map_err(|e| s3_error("cannot list", &shown, &e))?;
+                for p in prefixes {
+                    let comps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
+                    let last = comps.last().copied().unwrap_or("");
+                    if last == "CloudTrail-Digest" || last == "CloudTrail-Insight" {
+                        stats.dirs_skipped_not_events += 1;
+                    } else if folder_key_range_of(&comps).is_some_and(|(lo, hi)| !window.overlaps_key_times(lo, hi))
+                        || self.opts.filtered_out(&comps)
+                    {
+                        stats.dirs_pruned += 1;
+                    } else {
+                        spawn(&mut tasks, p);
                     }
-                    for obj in page.contents() {
-                        let Some(key) = obj.key() else { continue };
-                        let size = obj.size().unwrap_or(0).max(0) as u64;
-                        let loc = Location::S3 {
-                            bucket: uri.bucket.clone(),
-                            key: key.to_string(),
-                        };
-                        let named = key == uri.prefix;
-                        out.extend(consider(
-                            format!("s3://{}/{key}", uri.bucket),
-                            loc,
-                            size,
-                            obj.e_tag().map(|t| format!("etag:{}", t.trim_matches('"'))),
-                            named,
-                            window,
-                            stats,
-                        ));
-                    }
+                }
+                for (key, size, etag) in objects {
+                    let loc = Location::S3 {
+                        bucket: uri.bucket.clone(),
+                        key: key.clone(),
+                    };
+                    let named = key == uri.prefix;
+                    out.extend(consider(
+                        format!("s3://{}/{key}", uri.bucket),
+                        loc,
+                        size,
+                        etag.map(|t| format!("etag:{}", t.trim_matches('"'))),
+                        named,
+                        window,
+                        stats,
+                    ));
                 }
             }
             out.sort_by(|a, b| a.uri.cmp(&b.uri));
@@ -285,7 +285,9 @@ impl S3Source {
         self.rt.block_on(async move {
             let mut tasks = tokio::task::JoinSet::new();
             for obj in objects {
-                let kib = u32::try_from(obj.size.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, BYTE_BUDGET_KIB);
+                let kib = u32::try_from(obj.size.div_ceil(1024))
+                    .unwrap_or(u32::MAX)
+                    .clamp(1, BYTE_BUDGET_KIB);
                 let Ok(bytes_permit) = budget.clone().acquire_many_owned(kib).await else {
                     break;
                 };
@@ -313,6 +315,47 @@ impl S3Source {
             while tasks.join_next().await.is_some() {}
         });
     }
+}
+
+/// Folders listed at once.
+const LIST_CONCURRENCY: usize = 16;
+
+type ListError =
+    SdkError<aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error, aws_sdk_s3::config::http::HttpResponse>;
+
+/// One folder's subfolders and objects (key, size, ETag), all pages.
+async fn list_folder(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+    page_size: i32,
+) -> std::result::Result<(Vec<String>, Vec<(String, u64, Option<String>)>), ListError> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .page_size(page_size)
+        .send();
+    let (mut prefixes, mut objects) = (Vec::new(), Vec::new());
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        prefixes.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|cp| cp.prefix().map(str::to_string)),
+        );
+        for obj in page.contents() {
+            let Some(key) = obj.key() else { continue };
+            objects.push((
+                key.to_string(),
+                obj.size().unwrap_or(0).max(0) as u64,
+                obj.e_tag().map(str::to_string),
+            ));
+        }
+    }
+    Ok((prefixes, objects))
 }
 
 /// Bytes per GET when an object is read in ranges.
@@ -380,7 +423,12 @@ impl std::io::Read for Ranged<'_> {
 
 /// One GET (of a byte range, when given) with its body, retried on body errors (the SDK
 /// retries only up to the headers).
-async fn get(client: &Client, obj: &ObjectRef, range: Option<String>, gauges: &Gauges) -> std::result::Result<Vec<u8>, String> {
+async fn get(
+    client: &Client,
+    obj: &ObjectRef,
+    range: Option<String>,
+    gauges: &Gauges,
+) -> std::result::Result<Vec<u8>, String> {
     gauges.get_started();
     let got = get_once(client, obj, range).await;
     gauges.get_done();
@@ -411,10 +459,23 @@ async fn get_once(client: &Client, obj: &ObjectRef, range: Option<String>) -> st
             .send()
             .await
         {
-            Ok(out) => match out.body.collect().await {
-                Ok(b) => return Ok(b.into_bytes().to_vec()),
-                Err(e) => last = format!("reading the body failed: {e}"),
-            },
+            Ok(out) => {
+                // Chunks appended into one buffer of the announced size: one copy.
+                let len = out.content_length().unwrap_or(0).clamp(0, 1 << 30) as usize;
+                let mut body = out.body;
+                let mut buf = Vec::with_capacity(len);
+                let read = loop {
+                    match body.next().await {
+                        Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                        Some(Err(e)) => break Err(e),
+                        None => break Ok(()),
+                    }
+                };
+                match read {
+                    Ok(()) => return Ok(buf),
+                    Err(e) => last = format!("reading the body failed: {e}"),
+                }
+            }
             Err(e) => {
                 let code = e.code().map(str::to_owned);
                 last = match code.as_deref() {

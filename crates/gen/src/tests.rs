@@ -47,6 +47,7 @@ fn opts(out: &Path, seed: u64, mb: f64, hours: u32, scenarios: Vec<Scenario>) ->
         hours,
         accounts: 1,
         scenarios,
+        realistic: false,
     }
 }
 
@@ -743,4 +744,21 @@ fn dense_plan_fills_every_slot_within_file_limits() {
         specs.iter().any(|s| s.sub > 0),
         "busy slots are split over several files"
     );
+}
+
+#[test]
+fn realistic_entropy_compresses_like_real_trails() {
+    let ratio = |realistic: bool| {
+        let d = TempDir::new(if realistic { "entropy-real" } else { "entropy-default" });
+        let sum = generate(&GenOptions {
+            realistic,
+            ..opts(&d.0, 3, 3.0, 50, vec![])
+        })
+        .expect("generate");
+        sum.bytes_uncompressed as f64 / sum.bytes_compressed as f64
+    };
+    let (plain, real) = (ratio(false), ratio(true));
+    // Real CloudTrail compresses about 5:1 (DESIGN §1); the default background more.
+    assert!(plain > 6.0, "default {plain:.2}:1");
+    assert!((4.5..5.8).contains(&real), "realistic {real:.2}:1");
 }
