@@ -54,7 +54,8 @@ pub struct ReadArgs {
     /// Parse every record instead of only the pre-filter's candidates (validates all JSON; slower).
     #[arg(long)]
     pub full_parse: bool,
-    /// Refuse files that inflate beyond this many bytes (gzip bombs).
+    /// Stop reading a file after this many inflated bytes (gzip bombs): a limit on work; large
+    /// files are streamed, so memory stays flat whatever the cap.
     #[arg(long, default_value_t = 2 << 30, value_name = "BYTES")]
     pub max_file_bytes: u64,
     /// No progress bar.
