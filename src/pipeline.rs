@@ -230,11 +230,15 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
     let bar = bytes_bar(total, opts.progress, "reading");
     let parse = opts.parse();
     let pool = pool(opts.threads)?;
+    let outcome = |object: ObjectRef, (events, stats): (Vec<EventRow>, RunStats)| {
+        bar.inc(object.size);
+        ObjectOutcome { object, events, stats }
+    };
     let mut results: Vec<ObjectOutcome> = pool.install(|| {
         local
             .into_par_iter()
             .map(|obj| {
-                let (events, s) = match &obj.loc {
+                let read = match &obj.loc {
                     // Too large to hold whole: read as a stream (memory stays flat).
                     Location::File(path) if obj.size > ONE_SHOT_LIMIT => match std::fs::File::open(path) {
                         Ok(f) => parse_streamed(f, &obj, &parse),
@@ -246,12 +250,7 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
                     },
                     Location::S3 { .. } => failed(&obj, "internal: S3 object in the local list"),
                 };
-                bar.inc(obj.size);
-                ObjectOutcome {
-                    object: obj,
-                    events,
-                    stats: s,
-                }
+                outcome(obj, read)
             })
             .collect()
     });
@@ -264,13 +263,8 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
             large
                 .into_par_iter()
                 .map(|obj| {
-                    let (events, s) = parse_streamed(src.ranged(&obj), &obj, &parse);
-                    bar.inc(obj.size);
-                    ObjectOutcome {
-                        object: obj,
-                        events,
-                        stats: s,
-                    }
+                    let read = parse_streamed(src.ranged(&obj), &obj, &parse);
+                    outcome(obj, read)
                 })
                 .collect()
         });
@@ -287,17 +281,12 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
                 std::iter::from_fn(move || rx.blocking_recv())
                     .par_bridge()
                     .map(|(obj, bytes, held)| {
-                        let (events, s) = match bytes {
+                        let read = match bytes {
                             Ok(raw) => parse_one(&raw, &obj, &parse),
                             Err(why) => failed(&obj, why),
                         };
                         drop(held);
-                        bar.inc(obj.size);
-                        ObjectOutcome {
-                            object: obj,
-                            events,
-                            stats: s,
-                        }
+                        outcome(obj, read)
                     })
                     .collect()
             });

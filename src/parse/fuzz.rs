@@ -174,24 +174,14 @@ fn kept_ids(data: &[u8], full: bool) -> (Vec<String>, RunStats) {
 
 /// The streaming path over `data` in chunks of `chunk` bytes: what it keeps and counts.
 fn streamed_ids(data: &[u8], chunk: usize) -> (Vec<String>, RunStats) {
-    let opts = ParseOptions {
-        window: TimeRange::OPEN,
-        full_parse: false,
-        max_file_bytes: 1 << 22,
-    };
-    let file = FileInfo {
-        uri: "fuzz",
-        key_time: None,
-    };
-    let lim = Limits {
-        chunk,
-        // Above every input here: an oversized record is its own unit test.
-        max_record: 1 << 23,
-    };
-    let (mut cols, mut stats) = (Vec::new(), RunStats::default());
-    parse_stream(data, file, &opts, lim, &mut Parser::default(), &mut cols, &mut stats);
-    assert_eq!(cols.len() as u64, stats.records_kept);
-    (cols.into_iter().map(|r| r.event_id).collect(), stats)
+    // A record limit above every input here: an oversized record is its own unit test.
+    stream_ids(
+        data,
+        Limits {
+            chunk,
+            max_record: 1 << 23,
+        },
+    )
 }
 
 #[test]

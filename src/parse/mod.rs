@@ -662,6 +662,24 @@ fn parse_stream(
     }
 }
 
+/// The streaming path over `doc` (tests and the fuzzer): the ids kept and the counts.
+#[cfg(test)]
+fn stream_ids(doc: &[u8], lim: Limits) -> (Vec<String>, RunStats) {
+    let opts = ParseOptions {
+        window: TimeRange::OPEN,
+        full_parse: false,
+        max_file_bytes: 1 << 22, // the fuzzer's one-shot cap, so both paths stop alike
+    };
+    let file = FileInfo {
+        uri: "stream",
+        key_time: None,
+    };
+    let (mut rows, mut stats) = (Vec::new(), RunStats::default());
+    parse_stream(doc, file, &opts, lim, &mut Parser::default(), &mut rows, &mut stats);
+    assert_eq!(rows.len() as u64, stats.records_kept);
+    (rows.into_iter().map(|r| r.event_id).collect(), stats)
+}
+
 /// Whether the first non-blank line holds one complete JSON object (NDJSON),
 /// rather than the start of a pretty-printed one.
 fn first_line_is_whole(json: &[u8]) -> bool {
@@ -740,19 +758,9 @@ mod tests {
     }
 
     fn streamed(doc: &[u8], lim: Limits) -> (Vec<String>, RunStats) {
-        let opts = ParseOptions {
-            window: TimeRange::OPEN,
-            full_parse: false,
-            max_file_bytes: 1 << 30,
-        };
-        let file = FileInfo {
-            uri: "big.json",
-            key_time: None,
-        };
-        let (mut rows, mut stats) = (Vec::new(), RunStats::default());
-        parse_stream(doc, file, &opts, lim, &mut Parser::default(), &mut rows, &mut stats);
+        let (ids, stats) = stream_ids(doc, lim);
         assert!(stats.records_balanced(), "{stats:?}");
-        (rows.into_iter().map(|r| r.event_id).collect(), stats)
+        (ids, stats)
     }
 
     const SMALL: Limits = Limits {
