@@ -29,6 +29,9 @@ pub enum Command {
     Collect(CollectArgs),
     /// Write a synthetic CloudTrail archive (real key layout, gzip) with optional incident scenarios.
     Gen(GenArgs),
+    /// Print the classifier as one SQL query over the standard CloudTrail table (Athena, Trino,
+    /// DuckDB), projecting the event store's schema; its Parquet output is a --source.
+    Sql(SqlArgs),
     /// Benchmark baseline: list, read and inflate the sources, nothing else.
     #[command(hide = true)]
     Inflate(InflateArgs),
@@ -210,6 +213,52 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Write the report here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The SQL dialect.
+    #[arg(long, value_enum, default_value_t = crate::sql::Engine::Athena)]
+    pub engine: crate::sql::Engine,
+    /// The CloudTrail table (`table`, `db.table` or `catalog.db.table`).
+    #[arg(long, default_value = "cloudtrail_logs", value_name = "NAME")]
+    pub table: String,
+    /// Start of the events (RFC 3339 or date).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the events (RFC 3339 or date).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// How long after an event its log file may be delivered (pads the date partitions).
+    #[arg(long, default_value = "2h", value_name = "DURATION", value_parser = crate::time::duration_arg)]
+    pub delivery_lag: i64,
+    /// Only these accounts (12 digits); repeatable.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Only events of these regions (IAM, STS and sign-in events always); repeatable.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// The table's delivery-day partition column (`yyyy/MM/dd` values), or `none`.
+    #[arg(long, default_value = "timestamp", value_name = "COLUMN")]
+    pub date_partition: String,
+    /// The table's account partition column, if it has one (`--ddl` tables: `account`).
+    #[arg(long, value_name = "COLUMN")]
+    pub account_partition: Option<String>,
+    /// The table's region partition column, if it has one (`--ddl` tables: `region`).
+    #[arg(long, value_name = "COLUMN")]
+    pub region_partition: Option<String>,
+    /// Athena: wrap the query in UNLOAD … TO this S3 prefix (Parquet, Snappy).
+    #[arg(long, value_name = "S3_PREFIX")]
+    pub unload_to: Option<String>,
+    /// Print the CREATE EXTERNAL TABLE (Athena, partition projection) instead of the query.
+    #[arg(long, requires = "location")]
+    pub ddl: bool,
+    /// `--ddl`: the trail's prefix, s3://bucket/[prefix/]AWSLogs/[o-org/].
+    #[arg(long, value_name = "S3_PREFIX")]
+    pub location: Option<String>,
+    /// Write the SQL here instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

@@ -18,6 +18,7 @@ pub const RANKS: &[(&str, u8)] = &[
     ("frame", 5),
     ("index", 6),
     ("store", 6),
+    ("sql", 6),
     ("pipeline", 7),
     ("rules", 8),
     ("report", 9),

@@ -26,6 +26,7 @@ pub mod parse;
 
 pub mod frame;
 pub mod index;
+pub mod sql;
 pub mod store;
 
 pub mod pipeline;

@@ -5,6 +5,7 @@ pub mod diagnose;
 pub mod r#gen;
 pub mod inflate;
 pub mod scan;
+pub mod sql;
 pub mod timeline;
 
 use std::io::Write;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
         Command::Timeline(a) => timeline::run(a, out, err),
         Command::Collect(a) => collect::run(a, out),
         Command::Gen(a) => r#gen::run(a, out),
+        Command::Sql(a) => sql::run(a, out),
         Command::Inflate(a) => inflate::run(a, out),
     }
 }

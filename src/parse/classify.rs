@@ -34,34 +34,65 @@ pub enum Reject {
     NoTime(String),
 }
 
+/// Policy types of AccessDenied messages, by prefix of the words after "explicit deny in a(n)/the".
+/// "sessions policy" is how one AWS doc example spells it; newer messages append the policy's
+/// ARN, which a prefix match ignores. `mfatrail sql` emits the same table.
+pub const DENY_KINDS: [(&str, &str); 9] = [
+    ("identity-based polic", "identity"),
+    ("service control polic", "scp"),
+    ("resource control polic", "rcp"),
+    ("resource-based polic", "resource"),
+    ("permissions boundary", "boundary"),
+    ("session polic", "session"),
+    ("sessions polic", "session"),
+    ("VPC endpoint polic", "vpce"),
+    ("role trust polic", "trust"),
+];
+
+/// The articles between "explicit deny" and the policy type.
+pub const DENY_ARTICLES: [&str; 3] = ["in an ", "in a ", "in the "];
+
+/// IAM events kept, and their class (anything else from IAM is dropped unless denied).
+pub const IAM_EVENTS: &[(&str, EventClass)] = &[
+    ("CreateVirtualMFADevice", EventClass::DeviceCreated),
+    ("EnableMFADevice", EventClass::DeviceEnabled),
+    ("DeactivateMFADevice", EventClass::DeviceDeactivated),
+    ("DeleteVirtualMFADevice", EventClass::DeviceDeleted),
+    ("ResyncMFADevice", EventClass::DeviceResynced),
+    ("CreateUser", EventClass::UserCreated),
+    ("PutUserPolicy", EventClass::PolicyChange),
+    ("DeleteUserPolicy", EventClass::PolicyChange),
+    ("AttachUserPolicy", EventClass::PolicyChange),
+    ("DetachUserPolicy", EventClass::PolicyChange),
+    ("PutGroupPolicy", EventClass::PolicyChange),
+    ("DeleteGroupPolicy", EventClass::PolicyChange),
+    ("AttachGroupPolicy", EventClass::PolicyChange),
+    ("DetachGroupPolicy", EventClass::PolicyChange),
+    ("PutRolePolicy", EventClass::PolicyChange),
+    ("DeleteRolePolicy", EventClass::PolicyChange),
+    ("AttachRolePolicy", EventClass::PolicyChange),
+    ("DetachRolePolicy", EventClass::PolicyChange),
+    ("CreateRole", EventClass::PolicyChange),
+    ("UpdateAssumeRolePolicy", EventClass::PolicyChange),
+    ("CreatePolicy", EventClass::PolicyChange),
+    ("CreatePolicyVersion", EventClass::PolicyChange),
+    ("SetDefaultPolicyVersion", EventClass::PolicyChange),
+    ("DeletePolicyVersion", EventClass::PolicyChange),
+    ("AddUserToGroup", EventClass::PolicyChange),
+    ("RemoveUserFromGroup", EventClass::PolicyChange),
+];
+
 /// The policy type an AccessDenied message names. AWS's messages read "… with an explicit
 /// deny in a service control policy" (and the like); older ones say only "with an explicit
 /// deny". `None`: not an explicit deny at all.
 pub fn deny_policy(msg: &str) -> Option<&'static str> {
     let at = msg.find("explicit deny")?;
     let rest = msg[at + "explicit deny".len()..].trim_start();
-    let Some(kind) = rest
-        .strip_prefix("in an ")
-        .or_else(|| rest.strip_prefix("in a "))
-        .or_else(|| rest.strip_prefix("in the "))
-    else {
+    let Some(kind) = DENY_ARTICLES.iter().find_map(|a| rest.strip_prefix(a)) else {
         return Some("untyped");
     };
-    // "sessions policy" is how one AWS doc example spells it; newer messages append the
-    // policy's ARN, which a prefix match ignores.
-    const KINDS: [(&str, &str); 9] = [
-        ("identity-based polic", "identity"),
-        ("service control polic", "scp"),
-        ("resource control polic", "rcp"),
-        ("resource-based polic", "resource"),
-        ("permissions boundary", "boundary"),
-        ("session polic", "session"),
-        ("sessions polic", "session"),
-        ("VPC endpoint polic", "vpce"),
-        ("role trust polic", "trust"),
-    ];
     Some(
-        KINDS
+        DENY_KINDS
             .iter()
             .find(|(p, _)| kind.starts_with(p))
             .map_or("other", |(_, k)| k),
@@ -176,35 +207,11 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
             (class, Outcome::Failure)
         }
         ("iam.amazonaws.com", n) => {
-            let class = match n {
-                "CreateVirtualMFADevice" => EventClass::DeviceCreated,
-                "EnableMFADevice" => EventClass::DeviceEnabled,
-                "DeactivateMFADevice" => EventClass::DeviceDeactivated,
-                "DeleteVirtualMFADevice" => EventClass::DeviceDeleted,
-                "ResyncMFADevice" => EventClass::DeviceResynced,
-                "CreateUser" => EventClass::UserCreated,
-                "PutUserPolicy"
-                | "DeleteUserPolicy"
-                | "AttachUserPolicy"
-                | "DetachUserPolicy"
-                | "PutGroupPolicy"
-                | "DeleteGroupPolicy"
-                | "AttachGroupPolicy"
-                | "DetachGroupPolicy"
-                | "PutRolePolicy"
-                | "DeleteRolePolicy"
-                | "AttachRolePolicy"
-                | "DetachRolePolicy"
-                | "CreateRole"
-                | "UpdateAssumeRolePolicy"
-                | "CreatePolicy"
-                | "CreatePolicyVersion"
-                | "SetDefaultPolicyVersion"
-                | "DeletePolicyVersion"
-                | "AddUserToGroup"
-                | "RemoveUserFromGroup" => EventClass::PolicyChange,
-                _ => return Err(Reject::Irrelevant),
-            };
+            let class = IAM_EVENTS
+                .iter()
+                .find(|(e, _)| *e == n)
+                .map(|(_, c)| *c)
+                .ok_or(Reject::Irrelevant)?;
             (class, if failed { Outcome::Failure } else { Outcome::Success })
         }
         _ => return Err(Reject::Irrelevant),

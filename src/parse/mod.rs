@@ -225,9 +225,9 @@ pub fn parse_reader(
 }
 
 /// Events later than this are clock garbage (the year 2100).
-const FAR_FUTURE: Millis = 4_102_444_800_000;
+pub const FAR_FUTURE: Millis = 4_102_444_800_000;
 /// Slack for events newer than their file's delivery time (the key time is cut to the minute).
-const KEY_TIME_SLACK: Millis = crate::event::HOUR;
+pub const KEY_TIME_SLACK: Millis = crate::event::HOUR;
 
 /// What the parse of one file needs to know about it.
 #[derive(Debug, Clone, Copy)]

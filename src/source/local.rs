@@ -14,11 +14,27 @@ use crate::stats::RunStats;
 use crate::time::{MINUTE, Millis};
 
 /// File names read from folders; a file named on the command line is read whatever its name.
+/// Besides logs: query results of `mfatrail sql` (`.parquet`, and Athena's UNLOAD files, named
+/// after the query id, `20261129_101500_00042_abcde_<uuid>`, without an extension).
 pub fn is_log_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    [".json.gz", ".gz", ".json", ".jsonl", ".ndjson"]
+    [".json.gz", ".gz", ".json", ".jsonl", ".ndjson", ".parquet"]
         .iter()
         .any(|s| n.ends_with(s))
+        || is_query_id_name(&n)
+}
+
+/// `YYYYMMDD_HHMMSS_NNNNN_xxxxx_…` with no extension: a Trino/Athena query id leading the name.
+fn is_query_id_name(n: &str) -> bool {
+    let parts: Vec<&str> = n.splitn(5, '_').collect();
+    let digits = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit());
+    parts.len() == 5
+        && digits(parts[0], 8)
+        && digits(parts[1], 6)
+        && digits(parts[2], 5)
+        && parts[3].len() == 5
+        && parts[3].bytes().all(|b| b.is_ascii_alphanumeric())
+        && !parts[4].contains('.')
 }
 
 /// Lists every object under `roots` that can hold events of `window`.

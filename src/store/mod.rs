@@ -26,6 +26,8 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod result;
+
 use crate::event::{EventRow, Millis, TimeRange, format_millis};
 use crate::frame::{self, COLUMNS};
 

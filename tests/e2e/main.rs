@@ -11,5 +11,6 @@ mod reports;
 mod rules;
 mod s3;
 mod scenarios;
+mod sql;
 mod store;
 mod util;

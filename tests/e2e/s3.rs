@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::util::{Out, repo, stable};
 
 const AK: &str = "AKIAMFATRAILTEST";
-const SK: &str = "mfatrail-test-secret-key";
+pub(crate) const SK: &str = "mfatrail-test-secret-key";
 
 /// Denies GetObject on keys containing "forbidden": an object that fails.
 struct DenySome;
@@ -33,13 +33,13 @@ impl S3Access for DenySome {
     }
 }
 
-struct Server {
+pub(crate) struct Server {
     endpoint: String,
-    root: tempfile::TempDir,
+    pub(crate) root: tempfile::TempDir,
     _rt: tokio::runtime::Runtime,
 }
 
-fn start() -> Server {
+pub(crate) fn start() -> Server {
     let root = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -87,7 +87,7 @@ impl Server {
         copy_tree(&repo().join(dir), &self.root.path().join(bucket).join(prefix));
     }
 
-    fn run(&self, args: &[&str], secret: &str) -> Out {
+    pub(crate) fn run(&self, args: &[&str], secret: &str) -> Out {
         let home = self.root.path().join(".no-aws");
         let o = Command::new(env!("CARGO_BIN_EXE_mfatrail"))
             .args(args)
