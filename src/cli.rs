@@ -29,6 +29,8 @@ pub enum Command {
     Collect(CollectArgs),
     /// Write a synthetic CloudTrail archive (real key layout, gzip) with optional incident scenarios.
     Gen(GenArgs),
+    /// Check IAM policy documents for the MFA pitfalls (exit 0 clean, 1 findings, 2 bad input).
+    PolicyLint(PolicyLintArgs),
     /// Print the classifier as one SQL query over the standard CloudTrail table (Athena, Trino,
     /// DuckDB), projecting the event store's schema; its Parquet output is a --source.
     Sql(SqlArgs),
@@ -97,6 +99,8 @@ pub struct TimelineArgs {
     /// End of the window: RFC 3339 or a date (end of day, UTC).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    #[command(flatten)]
+    pub snapshot: SnapshotArgs,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -171,7 +175,22 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     #[command(flatten)]
+    pub snapshot: SnapshotArgs,
+    #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// The IAM state collected next to the archive.
+#[derive(Debug, Clone, Args, Default)]
+pub struct SnapshotArgs {
+    /// The JSON of `aws iam get-account-authorization-details`, `aws iam list-virtual-mfa-devices`
+    /// or `aws iam list-mfa-devices --user-name U` (recognised by content); repeatable.
+    #[arg(long = "iam-snapshot", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// When the snapshot was collected (default: its newest date if after the logs, else the
+    /// newest event read).
+    #[arg(long, value_name = "TIME", requires = "files")]
+    pub snapshot_time: Option<String>,
 }
 
 /// Restrict the events analysed.
@@ -200,6 +219,8 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
     #[command(flatten)]
+    pub snapshot: SnapshotArgs,
+    #[command(flatten)]
     pub out: OutputArgs,
 }
 
@@ -212,6 +233,23 @@ pub struct OutputArgs {
     /// Colour in text output: auto (a terminal, and NO_COLOR unset), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Write the report here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyLintArgs {
+    /// Policy documents (JSON, or URL-encoded JSON as the IAM Get APIs return it).
+    #[arg(value_name = "FILE", required_unless_present = "files")]
+    pub documents: Vec<PathBuf>,
+    /// Every document of an IAM snapshot (users', groups' and roles' inline policies, trust
+    /// policies, every stored version of the managed policies).
+    #[command(flatten)]
+    pub snapshot: SnapshotArgs,
+    /// text or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Write the report here instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

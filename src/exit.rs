@@ -13,6 +13,8 @@ pub enum Exit {
     StrictFailures,
     /// A rule failed internally: its finding has status `error`; the rest was reported.
     RuleError,
+    /// policy-lint: pitfalls found.
+    Findings,
 }
 
 impl From<Exit> for i32 {
@@ -23,6 +25,7 @@ impl From<Exit> for i32 {
             Exit::Usage => 2,
             Exit::StrictFailures => 3,
             Exit::RuleError => 4,
+            Exit::Findings => 1,
         }
     }
 }

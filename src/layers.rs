@@ -14,6 +14,7 @@ pub const RANKS: &[(&str, u8)] = &[
     ("time", 2),
     ("decode", 3),
     ("source", 3),
+    ("snapshot", 3),
     ("parse", 4),
     ("frame", 5),
     ("index", 6),

@@ -20,6 +20,7 @@ pub mod stats;
 pub mod time;
 
 pub mod decode;
+pub mod snapshot;
 pub mod source;
 
 pub mod parse;

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::event::{EventClass, EventRow, HOUR, Millis};
 use crate::event::{Principal, PrincipalKind, ROOT};
 use crate::exit::Exit;
-use crate::index::{Index, Resolved};
+use crate::index::Resolved;
 use crate::pipeline::{self, Loaded, load};
 use crate::report::Format;
 use crate::report::diagnosis::{to_json, write_text};
@@ -24,6 +24,7 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     )?;
     let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
     let (window, extend_to) = super::passes(&a.pass)?;
+    let snapshot = super::load_snapshot(&a.snapshot)?;
     // With --until the data needed is known; without it the latest failure must be found first.
     let since = until.map(|u| u - extend_to);
     let mut opts = super::load_options(&a.read, since, until)?;
@@ -36,7 +37,7 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     } else {
         load(&opts)?
     };
-    let mut ix = Index::build(super::filter_rows(loaded.events, &a.filter));
+    let mut ix = super::index(super::filter_rows(loaded.events, &a.filter), snapshot);
     let pid = match ix.resolve_user(&a.user, &a.filter.accounts) {
         Resolved::One(p) => p,
         Resolved::Ambiguous(accounts) => {

@@ -4,6 +4,7 @@ pub mod collect;
 pub mod diagnose;
 pub mod r#gen;
 pub mod inflate;
+pub mod policy_lint;
 pub mod scan;
 pub mod sql;
 pub mod timeline;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
         Command::Collect(a) => collect::run(a, out),
         Command::Gen(a) => r#gen::run(a, out),
         Command::Sql(a) => sql::run(a, out),
+        Command::PolicyLint(a) => policy_lint::run(a, out),
         Command::Inflate(a) => inflate::run(a, out),
     }
 }
@@ -109,6 +111,32 @@ pub fn filter_rows(rows: Vec<EventRow>, f: &crate::cli::FilterArgs) -> Vec<Event
                     .is_some_and(|r| f.regions.iter().any(|x| x == r))
         })
         .collect()
+}
+
+/// Loads `--iam-snapshot` files (a bad one stops the run: exit 2) and `--snapshot-time`;
+/// warnings (an incomplete page) go to stderr, and into the report.
+pub fn load_snapshot(a: &crate::cli::SnapshotArgs) -> Result<Option<(crate::snapshot::Snapshot, Option<i64>)>> {
+    if a.files.is_empty() {
+        return Ok(None);
+    }
+    let time = a
+        .snapshot_time
+        .as_deref()
+        .map(|t| crate::time::parse_time_arg(t, crate::time::DayEnd::End))
+        .transpose()?;
+    let snap = crate::snapshot::Snapshot::load(&a.files)?;
+    for w in &snap.warnings {
+        eprintln!("mfatrail: warning: {w}");
+    }
+    Ok(Some((snap, time)))
+}
+
+/// The index of a run, with the IAM snapshot if one was given.
+pub fn index(events: Vec<EventRow>, snapshot: Option<(crate::snapshot::Snapshot, Option<i64>)>) -> crate::index::Index {
+    match snapshot {
+        Some((s, t)) => crate::index::Index::build_with(events, Some(s), t),
+        None => crate::index::Index::build(events),
+    }
 }
 
 /// `--since`/`--until` (dates mean start/end of day); since must not be after until.

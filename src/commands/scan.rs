@@ -9,7 +9,6 @@ use crate::cli::ScanArgs;
 use crate::error::Result;
 use crate::event::{HIDDEN_USER, PrincipalKind, format_millis};
 use crate::exit::Exit;
-use crate::index::Index;
 use crate::index::series::{SignalCounts, signal_counts};
 use crate::pipeline::load;
 use crate::report::scan::{OtherPrincipal as Other, ScanReport, ScanRow as Row};
@@ -24,12 +23,13 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
     )?;
     let (since, until) = super::since_until(&a.since, &a.until)?;
     let (window, extend_to) = super::passes(&a.pass)?;
+    let snapshot = super::load_snapshot(&a.snapshot)?;
     // Read far enough back for each user's own 48 h window.
     let mut opts = super::load_options(&a.read, since.map(|s| s - extend_to), until)?;
     opts.s3.accounts = a.filter.accounts.clone();
     opts.s3.regions = a.filter.regions.clone();
     let loaded = load(&opts)?;
-    let ix = Index::build(super::filter_rows(loaded.events, &a.filter));
+    let ix = super::index(super::filter_rows(loaded.events, &a.filter), snapshot);
     let lo = since.unwrap_or(i64::MIN);
     let hi = until.unwrap_or(i64::MAX);
     let hidden = ix

@@ -8,7 +8,6 @@ use crate::cli::TimelineArgs;
 use crate::error::Result;
 use crate::event::EventRow;
 use crate::exit::Exit;
-use crate::index::Index;
 use crate::pipeline::load;
 use crate::report::{Format, Inputs, clip, sanitize, write_summary};
 use crate::time::format_millis;
@@ -24,15 +23,51 @@ struct TimelineJson<'a> {
     user: &'a str,
     window: Window,
     events: &'a [EventRow],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iam_snapshot: Option<SnapshotFacts>,
     inputs: Inputs,
+}
+
+/// What the IAM snapshot says of the user: devices, and the policies requiring MFA at the end of
+/// the window (replayed over the logs).
+#[derive(Serialize)]
+struct SnapshotFacts {
+    summary: crate::rules::SnapshotSummary,
+    devices: Vec<String>,
+    requirements: Vec<String>,
+}
+
+fn snapshot_facts(ix: &crate::index::Index, user: &str, at: i64) -> Option<SnapshotFacts> {
+    let v = ix.snapshot.as_ref()?;
+    let mut devices = Vec::new();
+    let mut requirements = Vec::new();
+    for p in ix.named(user) {
+        let pr = ix.principal(p);
+        devices.extend(v.snap.devices_of(&pr.account, &pr.name).into_iter().map(|d| {
+            format!(
+                "{} ({}, enabled {}; {})",
+                d.serial,
+                d.kind.as_str(),
+                d.enable_date.map_or("?".to_owned(), format_millis),
+                d.seen_in.join(" and ")
+            )
+        }));
+        requirements.extend(ix.policies.requirements_at(&pr.key(), at).into_iter().map(|r| r.via));
+    }
+    Some(SnapshotFacts {
+        summary: crate::rules::SnapshotSummary::of(v),
+        devices,
+        requirements,
+    })
 }
 
 pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result<Exit> {
     super::check_format("timeline", a.out.format, &[Format::Text, Format::Json, Format::Csv])?;
     let (since, until) = super::since_until(&a.since, &a.until)?;
+    let snapshot = super::load_snapshot(&a.snapshot)?;
     let opts = super::load_options(&a.read, since, until)?;
     let loaded = load(&opts)?;
-    let ix = Index::build(loaded.events);
+    let ix = super::index(loaded.events, snapshot);
     // Every principal of that name (a name is unique only within an account): their events,
     // as caller, as the user acted on, or naming one of their devices.
     let mut idx: Vec<u32> = ix
@@ -43,6 +78,8 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
     idx.sort_unstable();
     idx.dedup();
     let events: Vec<EventRow> = idx.into_iter().map(|i| ix.event(i).clone()).collect();
+    let at = until.or(events.last().map(|e| e.event_time)).unwrap_or(0);
+    let facts = snapshot_facts(&ix, &a.user, at);
     super::with_output(&a.out.output, out, |w| match a.out.format {
         Format::Json => {
             let doc = TimelineJson {
@@ -52,13 +89,35 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
                     until: until.map(format_millis),
                 },
                 events: &events,
+                iam_snapshot: facts,
                 inputs: Inputs::new(&loaded.stats, loaded.elapsed),
             };
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             writeln!(w)
         }
         Format::Csv => crate::report::csv::write_events(w, &events),
-        _ => write_text(w, &a.user, &events, &loaded.stats, loaded.elapsed),
+        _ => {
+            write_text(w, &a.user, &events, &loaded.stats, loaded.elapsed)?;
+            if let Some(f) = &facts {
+                writeln!(w)?;
+                writeln!(
+                    w,
+                    "IAM snapshot ({}, as of {})",
+                    sanitize(&f.summary.files.join(", ")),
+                    f.summary.time
+                )?;
+                for d in &f.devices {
+                    writeln!(w, "  device: {}", sanitize(d))?;
+                }
+                for r in &f.requirements {
+                    writeln!(w, "  MFA required by: {}", sanitize(r))?;
+                }
+                for c in &f.summary.contradictions {
+                    writeln!(w, "  contradiction: {}", sanitize(c))?;
+                }
+            }
+            Ok(())
+        }
     })?;
     Ok(super::strict_exit(&a.read, &loaded.stats, Exit::Ok))
 }

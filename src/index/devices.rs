@@ -22,6 +22,8 @@ pub enum DevState {
     Deleted,
     /// Created but not (yet) enabled.
     Created,
+    /// Not assigned to anyone then: the IAM snapshot shows it enabled later, or unassigned.
+    Absent,
     /// No event says anything about it.
     Unknown,
 }
@@ -33,6 +35,7 @@ impl DevState {
             DevState::Deactivated => "deactivated",
             DevState::Deleted => "deleted",
             DevState::Created => "created_not_enabled",
+            DevState::Absent => "not_assigned",
             DevState::Unknown => "unknown",
         }
     }
@@ -85,13 +88,27 @@ struct History {
     lifecycle: Vec<(Millis, Ev, EventClass)>,
     /// Successful MFA uses, in time order.
     uses: Vec<(Millis, Ev)>,
+    /// What the IAM snapshot lists for the serial.
+    listed: Option<Listed>,
 }
 
-/// Every serial seen in the data read.
+/// A device as the IAM snapshot lists it, at the snapshot's time.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// Assigned to its owner then (unassigned virtual devices are listed too).
+    pub assigned: bool,
+    pub enable_date: Option<Millis>,
+    /// The listings that show it.
+    pub seen_in: String,
+}
+
+/// Every serial seen in the data read (and in the IAM snapshot).
 #[derive(Debug, Default)]
 pub struct DeviceBook {
     serials: BTreeMap<SerialKey, History>,
     by_owner: BTreeMap<PrincipalKey, Vec<SerialKey>>,
+    /// The snapshot's time, when one was given.
+    snapshot_time: Option<Millis>,
 }
 
 impl DeviceBook {
@@ -168,8 +185,104 @@ impl DeviceBook {
         self.serials.get(s).into_iter().flat_map(|h| h.uses.iter().copied())
     }
 
-    /// The state of the serial at `t`, with the event that shows it.
+    /// The state of the serial at `t`, with the event that shows it (None with a state other
+    /// than `Unknown`: the IAM snapshot shows it; `listed_state_at` says how).
     pub fn state_at(&self, s: &SerialKey, t: Millis) -> (DevState, Option<Ev>) {
+        match self.logged_state_at(s, t) {
+            (DevState::Unknown, _) => match self.listed_state_at(s, t) {
+                Some((st, _)) => (st, None),
+                None => (DevState::Unknown, None),
+            },
+            known => known,
+        }
+    }
+
+    /// The state at `t` from the IAM snapshot, replayed back from its time over the logged
+    /// lifecycle, with the sentence that says why; None when the snapshot does not list the
+    /// serial or the logs decide.
+    pub fn listed_state_at(&self, s: &SerialKey, t: Millis) -> Option<(DevState, String)> {
+        let h = self.serials.get(s)?;
+        let l = h.listed.as_ref()?;
+        let snap = self.snapshot_time?;
+        // A lifecycle event between t and the snapshot: the logs tell (an enable after t means
+        // it was not enabled at t).
+        if let Some((_, _, class)) = h.lifecycle.iter().find(|e| e.0 > t && e.0 <= snap) {
+            return matches!(class, EventClass::DeviceEnabled | EventClass::DeviceCreated).then(|| {
+                (
+                    DevState::Absent,
+                    format!("{} is enabled after that in the logs", s.serial),
+                )
+            });
+        }
+        Some(match (l.assigned, l.enable_date) {
+            (true, Some(e)) if e > t => (
+                DevState::Absent,
+                format!(
+                    "{} lists {} enabled at {}, after that",
+                    l.seen_in,
+                    s.serial,
+                    crate::event::format_millis(e)
+                ),
+            ),
+            (true, Some(e)) => (
+                DevState::Active,
+                format!(
+                    "{} lists {} enabled since {}, and no log event changes it before the snapshot",
+                    l.seen_in,
+                    s.serial,
+                    crate::event::format_millis(e)
+                ),
+            ),
+            (true, None) => (
+                DevState::Active,
+                format!(
+                    "{} lists {} as assigned, and no log event changes it before the snapshot",
+                    l.seen_in, s.serial
+                ),
+            ),
+            (false, _) => (
+                DevState::Absent,
+                format!("{} lists {} as unassigned", l.seen_in, s.serial),
+            ),
+        })
+    }
+
+    /// Adds the IAM snapshot's devices (state at `time`); returns the contradictions with the
+    /// logs (a device the logs removed before the snapshot, still listed as assigned).
+    pub fn add_listed(&mut self, devices: Vec<(SerialKey, Option<PrincipalKey>, Listed)>, time: Millis) -> Vec<String> {
+        self.snapshot_time = Some(time);
+        let mut contradictions = Vec::new();
+        for (key, owner, listed) in devices {
+            let h = self.serials.entry(key.clone()).or_default();
+            if let Some(o) = owner
+                && h.owner.is_none()
+            {
+                self.by_owner.entry(o.clone()).or_default().push(key.clone());
+                h.owner = Some(o);
+            }
+            let last = h.lifecycle.iter().rev().find(|e| e.0 <= time);
+            if listed.assigned
+                && let Some((t, _, class @ (EventClass::DeviceDeactivated | EventClass::DeviceDeleted))) = last
+            {
+                contradictions.push(format!(
+                    "{} is {} in the logs at {} but {} lists it as assigned: a re-enable the logs miss, or the snapshot predates the removal",
+                    key.serial,
+                    if *class == EventClass::DeviceDeleted { "deleted" } else { "deactivated" },
+                    crate::event::format_millis(*t),
+                    listed.seen_in
+                ));
+            }
+            h.listed = Some(listed);
+        }
+        contradictions
+    }
+
+    /// Whether the snapshot lists the serial.
+    pub fn listed(&self, s: &SerialKey) -> Option<&Listed> {
+        self.serials.get(s).and_then(|h| h.listed.as_ref())
+    }
+
+    fn logged_state_at(&self, s: &SerialKey, t: Millis) -> (DevState, Option<Ev>) {
         let Some(h) = self.serials.get(s) else {
             return (DevState::Unknown, None);
         };
@@ -316,5 +429,59 @@ mod tests {
         let book = DeviceBook::build(&[enable]);
         let root = Principal::new(PrincipalKind::Root, ACCT, ROOT).key();
         assert_eq!(book.serials_of(&root).len(), 1);
+    }
+
+    #[test]
+    fn the_snapshot_tells_what_the_logs_do_not_and_the_logs_win() {
+        let (a, b, c) = (
+            "arn:aws:iam::111122223333:mfa/alice",
+            "arn:aws:iam::111122223333:mfa/alice-new",
+            "arn:aws:iam::111122223333:mfa/spare",
+        );
+        let deleted = "arn:aws:iam::111122223333:mfa/alice-old";
+        let events = [
+            ev(
+                10,
+                EventClass::DeviceDeactivated,
+                Some("ops"),
+                Some("alice"),
+                Some(deleted),
+            ),
+            ev(50, EventClass::DeviceEnabled, Some("ops"), Some("alice"), Some(b)),
+        ];
+        let mut book = DeviceBook::build(&events);
+        let listed = |assigned, enabled: Option<i64>| Listed {
+            assigned,
+            enable_date: enabled.map(|m| m * M),
+            seen_in: "list-mfa-devices (x.json)".into(),
+        };
+        let owner = Some(user("alice"));
+        let contradictions = book.add_listed(
+            vec![
+                (key(a), owner.clone(), listed(true, Some(-1000))),
+                (key(b), owner.clone(), listed(true, Some(50))),
+                (key(c), None, listed(false, None)),
+                (key(deleted), owner, listed(true, Some(-2000))),
+            ],
+            100 * M,
+        );
+        // Enabled long before, untouched by the logs: active at T0, and the snapshot says why.
+        assert_eq!(book.state_at(&key(a), 20 * M), (DevState::Active, None));
+        assert!(
+            book.listed_state_at(&key(a), 20 * M)
+                .unwrap()
+                .1
+                .contains("enabled since")
+        );
+        // Enabled in the logs after T0: not assigned at T0; the logs decide after.
+        assert_eq!(book.state_at(&key(b), 20 * M).0, DevState::Absent);
+        assert_eq!(book.state_at(&key(b), 60 * M).0, DevState::Active);
+        assert_eq!(book.state_at(&key(c), 20 * M).0, DevState::Absent);
+        // The logs deactivated it before the snapshot, which still lists it: the logs decide,
+        // and the disagreement is named.
+        assert_eq!(book.state_at(&key(deleted), 20 * M).0, DevState::Deactivated);
+        assert_eq!(contradictions.len(), 1);
+        assert!(contradictions[0].contains("alice-old is deactivated in the logs"));
+        assert_eq!(book.serials_of(&user("alice")).len(), 3);
     }
 }

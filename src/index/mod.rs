@@ -12,6 +12,7 @@ pub mod attempts;
 pub mod devices;
 pub mod policies;
 pub mod series;
+pub mod snapshot;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +21,7 @@ pub use attempts::{RESOLVE_WITHIN, TYPO_RUN};
 pub use devices::{DevState, DeviceBook, SerialKey};
 pub use policies::PolicyBook;
 pub use series::FailureSeries;
+pub use snapshot::SnapshotView;
 
 /// What `--user NAME` resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,14 +58,48 @@ pub struct Index {
     pub devices: DeviceBook,
     pub policies: PolicyBook,
     pub series: FailureSeries,
+    /// The IAM snapshot given with the logs (`--iam-snapshot`).
+    pub snapshot: Option<SnapshotView>,
 }
 
 impl Index {
     /// Builds the index over `events` (sorted by the frame).
     pub fn build(events: Vec<EventRow>) -> Index {
+        Index::build_with(events, None, None)
+    }
+
+    /// Builds the index over `events` and the IAM snapshot, if any (its time given or not).
+    pub fn build_with(
+        events: Vec<EventRow>,
+        snapshot: Option<crate::snapshot::Snapshot>,
+        snapshot_time: Option<Millis>,
+    ) -> Index {
         debug_assert!(events.windows(2).all(|w| w[0].event_time <= w[1].event_time));
-        let devices = DeviceBook::build(&events);
-        let policies = PolicyBook::build(&events);
+        let mut devices = DeviceBook::build(&events);
+        let log_accounts: Vec<String> = {
+            let mut a: Vec<String> = events.iter().filter_map(|e| e.account().map(str::to_owned)).collect();
+            a.sort();
+            a.dedup();
+            a
+        };
+        let mut view =
+            snapshot.map(|s| SnapshotView::new(s, snapshot_time, events.last().map(|e| e.event_time), &log_accounts));
+        let policies = match view.as_mut() {
+            Some(v) => {
+                let default_account = v.default_account(&log_accounts);
+                let mut c = devices.add_listed(v.listed_devices(&default_account), v.time);
+                let policies = if v.replayed {
+                    let (book, pc) = PolicyBook::build_seeded(&events, &v.snap, v.time, &default_account);
+                    c.extend(pc);
+                    book
+                } else {
+                    PolicyBook::build(&events)
+                };
+                v.contradictions = c;
+                policies
+            }
+            None => PolicyBook::build(&events),
+        };
         let mut principals: Vec<Principal> = Vec::new();
         let mut ids: HashMap<PrincipalKey, Pid> = HashMap::new();
         let mut about: Vec<Vec<Ev>> = Vec::new();
@@ -127,6 +163,7 @@ impl Index {
             devices,
             policies,
             series,
+            snapshot: view,
         }
     }
 

@@ -14,15 +14,18 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::event::{EventClass, EventRow, Millis, PrincipalKey, PrincipalKind};
 use crate::policy::{Policy, PolicyError, parse_policy};
+use crate::snapshot::Snapshot;
 
 use super::Ev;
 
-/// A policy document as logged, parsed once.
+/// A policy document as logged (or as the IAM snapshot holds it), parsed once.
 #[derive(Debug, Clone)]
 pub struct Doc {
     pub policy: Result<Policy, PolicyError>,
-    /// The event that wrote it.
-    pub event: Ev,
+    /// The event that wrote it; None for a document of the IAM snapshot.
+    pub event: Option<Ev>,
+    /// For a snapshot document: what it is and where it was listed.
+    pub snapshot: Option<String>,
 }
 
 impl Doc {
@@ -60,12 +63,36 @@ impl<T> Timeline<T> {
         let n = self.0.partition_point(|e| e.time <= t);
         n.checked_sub(1).map(|i| &self.0[i])
     }
-    /// The entry in force just before event `ev` (events are in index order).
+    /// The entry in force just before event `ev` (events are in index order; the IAM
+    /// snapshot's seed, first, is before every event).
     fn before(&self, ev: Ev) -> Option<&Entry<T>> {
-        let n = self.0.partition_point(|e| e.event < ev);
+        let n = self.0.partition_point(|e| e.time == SEED || e.event < ev);
         n.checked_sub(1).map(|i| &self.0[i])
     }
+    /// Whether the logs say anything about the fact up to `t` (a seed is not the logs).
+    fn logged_until(&self, t: Millis) -> bool {
+        self.0.iter().any(|e| e.time != SEED && e.time <= t)
+    }
+    /// The state the IAM snapshot gives from the start, replayed back to it.
+    fn seed(&mut self, value: Option<T>) {
+        self.0.insert(
+            0,
+            Entry {
+                time: SEED,
+                event: 0,
+                value,
+            },
+        );
+    }
+    /// The entry in force at `t` comes from the IAM snapshot.
+    fn seeded_at(&self, t: Millis) -> bool {
+        self.at(t).is_some_and(|e| e.time == SEED)
+    }
 }
+
+/// The time of a state the IAM snapshot gives: in force from the start, until the first logged
+/// change (the snapshot's state replayed backwards over a stretch the logs show no change in).
+const SEED: Millis = Millis::MIN;
 
 type Name = (String, String); // (account, lower-cased name)
 
@@ -181,6 +208,12 @@ impl PolicyBook {
     /// Replays every successful policy event of `events` (time-sorted).
     pub fn build(events: &[EventRow]) -> PolicyBook {
         let mut book = PolicyBook::default();
+        book.replay(events);
+        book
+    }
+
+    fn replay(&mut self, events: &[EventRow]) {
+        let book = self;
         for (i, e) in events.iter().enumerate() {
             let i = i as Ev;
             match e.class {
@@ -202,14 +235,191 @@ impl PolicyBook {
                 book.role_assumers.entry(role_key(e, role)).or_default().insert(a.key());
             }
         }
-        book
+    }
+
+    /// Replays the logs over the IAM snapshot's state: every fact the snapshot holds at `time`
+    /// (memberships, attachments, inline and trust documents, managed default versions) that
+    /// the logs do not change up to `time` held from the start of the data read, and what the
+    /// logs changed is theirs. Stored managed-policy versions never change, so they are all
+    /// known. Returns the book and the contradictions between the two.
+    pub fn build_seeded(
+        events: &[EventRow],
+        snap: &Snapshot,
+        time: Millis,
+        default_account: &str,
+    ) -> (PolicyBook, Vec<String>) {
+        let logs = PolicyBook::build(events);
+        let mut book = PolicyBook::default();
+        let mut contradictions = Vec::new();
+        let files = snap.files.join(", ");
+        let acct_of = |a: &str| {
+            if a.is_empty() {
+                default_account.to_owned()
+            } else {
+                a.to_owned()
+            }
+        };
+        for m in snap.managed.values() {
+            for (vid, doc, _) in &m.versions {
+                if let Some(d) = doc {
+                    let id = book.snapshot_doc(d, format!("version {vid} of {}, in {files}", m.arn));
+                    book.versions.insert((m.arn.clone(), vid.clone()), id);
+                }
+            }
+            if let Some(def) = &m.default_version {
+                match logs.managed_default.get(&m.arn).filter(|tl| tl.logged_until(time)) {
+                    None => book
+                        .managed_default
+                        .entry(m.arn.clone())
+                        .or_default()
+                        .seed(Some(def.clone())),
+                    Some(tl) => {
+                        let logged = tl.at(time).and_then(|e| e.value.clone());
+                        if logged.as_deref().is_some_and(|v| v != def) {
+                            contradictions.push(format!(
+                                "{}: default version {} in the logs, {def} in the snapshot",
+                                m.arn,
+                                logged.unwrap_or_default()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        // One fact: seeded when the logs leave it alone up to the snapshot, else compared.
+        fn fact<T: Clone, K: std::hash::Hash + Eq + Clone>(
+            logs: &HashMap<K, Timeline<T>>,
+            mine: &mut HashMap<K, Timeline<T>>,
+            key: &K,
+            time: Millis,
+            value: Option<T>,
+        ) -> Option<(bool, bool)> {
+            match logs.get(key).filter(|tl| tl.logged_until(time)) {
+                None => {
+                    mine.entry(key.clone()).or_default().seed(value);
+                    None
+                }
+                Some(tl) => {
+                    let logged = tl.at(time).is_some_and(|e| e.value.is_some());
+                    (logged != value.is_some()).then_some((logged, value.is_some()))
+                }
+            }
+        }
+        let says = |b: bool| if b { "present" } else { "absent" };
+        for ((a, n), u) in &snap.users {
+            let un: Name = (acct_of(a), n.clone());
+            let mut inline_names: BTreeSet<String> = BTreeSet::new();
+            for d in &u.inline {
+                let id = book.snapshot_doc(d, format!("inline policy {} of user {}, in {files}", d.name, u.name));
+                fact(
+                    &logs.user_inline,
+                    &mut book.user_inline,
+                    &(un.clone(), lc(&d.name)),
+                    time,
+                    Some(id),
+                );
+                inline_names.insert(d.name.clone());
+            }
+            for name in logs.user_inline_names.get(&un).into_iter().flatten() {
+                if !inline_names.iter().any(|x| x.eq_ignore_ascii_case(name)) {
+                    fact(
+                        &logs.user_inline,
+                        &mut book.user_inline,
+                        &(un.clone(), lc(name)),
+                        time,
+                        None,
+                    );
+                }
+            }
+            book.user_inline_names
+                .entry(un.clone())
+                .or_default()
+                .extend(inline_names);
+            let arns: BTreeSet<String> = u.attached.iter().cloned().collect();
+            for arn in arns.iter().chain(logs.user_arns.get(&un).into_iter().flatten()) {
+                let key = (un.clone(), arn.clone());
+                let value = arns.contains(arn).then_some(());
+                if let Some((l, sn)) = fact(&logs.user_attach, &mut book.user_attach, &key, time, value) {
+                    contradictions.push(format!(
+                        "{arn} attached to user {}: {} in the logs at the snapshot's time, {} in the snapshot",
+                        u.name,
+                        says(l),
+                        says(sn)
+                    ));
+                }
+            }
+            book.user_arns.entry(un.clone()).or_default().extend(arns);
+            let groups: BTreeSet<String> = u.groups.iter().cloned().collect();
+            let logged_groups: Vec<String> = logs.user_groups.get(&un).into_iter().flatten().cloned().collect();
+            for g in groups.iter().chain(&logged_groups) {
+                let key = ((un.0.clone(), lc(g)), un.1.clone());
+                let value = groups.iter().any(|x| x.eq_ignore_ascii_case(g)).then_some(());
+                if let Some((l, sn)) = fact(&logs.membership, &mut book.membership, &key, time, value) {
+                    contradictions.push(format!(
+                        "user {} in group {g}: {} in the logs at the snapshot's time, {} in the snapshot",
+                        u.name,
+                        says(l),
+                        says(sn)
+                    ));
+                }
+            }
+            book.user_groups.entry(un).or_default().extend(groups);
+        }
+        for ((a, g), grp) in &snap.groups {
+            let gk: Name = (acct_of(a), g.clone());
+            book.group_names.entry(gk.clone()).or_insert_with(|| grp.name.clone());
+            for d in &grp.inline {
+                let id = book.snapshot_doc(d, format!("inline policy {} of group {}, in {files}", d.name, grp.name));
+                fact(
+                    &logs.group_inline,
+                    &mut book.group_inline,
+                    &(gk.clone(), lc(&d.name)),
+                    time,
+                    Some(id),
+                );
+                book.group_inline_names
+                    .entry(gk.clone())
+                    .or_default()
+                    .insert(d.name.clone());
+            }
+            for arn in &grp.attached {
+                fact(
+                    &logs.group_attach,
+                    &mut book.group_attach,
+                    &(gk.clone(), arn.clone()),
+                    time,
+                    Some(()),
+                );
+                book.group_arns.entry(gk.clone()).or_default().insert(arn.clone());
+            }
+        }
+        for ((a, r), role) in &snap.roles {
+            let rk: Name = (acct_of(a), r.clone());
+            book.group_names.entry(rk.clone()).or_insert_with(|| role.name.clone());
+            if let Some(d) = &role.trust {
+                let id = book.snapshot_doc(d, format!("trust policy of role {}, in {files}", role.name));
+                fact(&logs.role_trust, &mut book.role_trust, &rk, time, Some(id));
+            }
+        }
+        book.replay(events);
+        (book, contradictions)
+    }
+
+    fn snapshot_doc(&mut self, d: &crate::snapshot::Document, what: String) -> DocId {
+        self.docs.push(Doc {
+            policy: parse_policy(&d.text),
+            event: None,
+            snapshot: Some(what),
+        });
+        self.docs.len() - 1
     }
 
     fn doc_of(&mut self, i: Ev, e: &EventRow) -> Option<DocId> {
         let text = e.policy_document.as_deref()?;
         self.docs.push(Doc {
             policy: parse_policy(text),
-            event: i,
+            event: Some(i),
+            snapshot: None,
         });
         Some(self.docs.len() - 1)
     }
@@ -493,7 +703,7 @@ impl PolicyBook {
                 let prev = tl.before(i).map(|p| p.value.is_some());
                 tl.push(t, i, Some(()));
                 let prev = prev.or(self.created_before(&self.user_created, &u, t).then_some(false));
-                let found = self.group_requirements_at(&g, t);
+                let found = self.group_requirements_at(&g, t, false);
                 let doc = found.first().map(|r| r.doc);
                 let effect = if found.is_empty() {
                     ChangeEffect::NoRequirement
@@ -545,37 +755,44 @@ impl PolicyBook {
         self.versions.get(&(arn.to_owned(), vid)).copied()
     }
 
-    fn push_if_requires(&self, out: &mut Vec<ReqSource>, via: String, doc: Option<DocId>) {
+    /// Adds the requirement of `doc`; `seeded`: a link of the chain comes from the IAM snapshot.
+    fn push_if_requires(&self, out: &mut Vec<ReqSource>, via: String, doc: Option<DocId>, seeded: bool) {
         if let Some(d) = doc.filter(|d| self.docs[*d].requires_mfa() == Some(true)) {
+            let from_snapshot = seeded || self.docs[d].event.is_none();
+            let via = if from_snapshot {
+                format!("{via} (IAM snapshot)")
+            } else {
+                via
+            };
             out.push(ReqSource { via, doc: d });
         }
     }
 
-    fn group_requirements_at(&self, g: &Name, t: Millis) -> Vec<ReqSource> {
+    fn group_requirements_at(&self, g: &Name, t: Millis, member_seeded: bool) -> Vec<ReqSource> {
         let mut out = Vec::new();
         for n in self.group_inline_names.get(g).into_iter().flatten() {
-            let doc = self
-                .group_inline
-                .get(&(g.clone(), lc(n)))
-                .and_then(|tl| tl.at(t))
-                .and_then(|e| e.value);
+            let tl = self.group_inline.get(&(g.clone(), lc(n)));
+            let doc = tl.and_then(|tl| tl.at(t)).and_then(|e| e.value);
+            let seeded = member_seeded || tl.is_some_and(|tl| tl.seeded_at(t));
             self.push_if_requires(
                 &mut out,
                 format!("inline policy {n} of group {}", self.group_name(g)),
                 doc,
+                seeded,
             );
         }
         for arn in self.group_arns.get(g).into_iter().flatten() {
-            let attached = self
-                .group_attach
-                .get(&(g.clone(), arn.clone()))
-                .and_then(|tl| tl.at(t))
-                .is_some_and(|e| e.value.is_some());
+            let tl = self.group_attach.get(&(g.clone(), arn.clone()));
+            let attached = tl.and_then(|tl| tl.at(t)).is_some_and(|e| e.value.is_some());
             if attached {
+                let seeded = member_seeded
+                    || tl.is_some_and(|tl| tl.seeded_at(t))
+                    || self.managed_default.get(arn).is_some_and(|tl| tl.seeded_at(t));
                 self.push_if_requires(
                     &mut out,
                     format!("managed policy {arn} attached to group {}", self.group_name(g)),
                     self.default_doc_at(arn, t),
+                    seeded,
                 );
             }
         }
@@ -591,31 +808,33 @@ impl PolicyBook {
         let u: Name = (p.account.clone(), p.name.clone());
         let mut out = Vec::new();
         for n in self.user_inline_names.get(&u).into_iter().flatten() {
-            let doc = self
-                .user_inline
-                .get(&(u.clone(), lc(n)))
-                .and_then(|tl| tl.at(t))
-                .and_then(|e| e.value);
-            self.push_if_requires(&mut out, format!("inline policy {n} of user {}", p.name), doc);
+            let tl = self.user_inline.get(&(u.clone(), lc(n)));
+            let doc = tl.and_then(|tl| tl.at(t)).and_then(|e| e.value);
+            let seeded = tl.is_some_and(|tl| tl.seeded_at(t));
+            self.push_if_requires(&mut out, format!("inline policy {n} of user {}", p.name), doc, seeded);
         }
         for arn in self.user_arns.get(&u).into_iter().flatten() {
-            let attached = self
-                .user_attach
-                .get(&(u.clone(), arn.clone()))
-                .and_then(|tl| tl.at(t))
-                .is_some_and(|e| e.value.is_some());
+            let tl = self.user_attach.get(&(u.clone(), arn.clone()));
+            let attached = tl.and_then(|tl| tl.at(t)).is_some_and(|e| e.value.is_some());
             if attached {
+                let seeded = tl.is_some_and(|tl| tl.seeded_at(t))
+                    || self.managed_default.get(arn).is_some_and(|tl| tl.seeded_at(t));
                 self.push_if_requires(
                     &mut out,
                     format!("managed policy {arn} attached to user {}", u.1),
                     self.default_doc_at(arn, t),
+                    seeded,
                 );
             }
         }
         for g in self.user_groups.get(&u).into_iter().flatten() {
             let gk = (u.0.clone(), lc(g));
             if self.is_member_at(&gk, &u.1, t) == Some(true) {
-                out.extend(self.group_requirements_at(&gk, t));
+                let seeded = self
+                    .membership
+                    .get(&(gk.clone(), u.1.clone()))
+                    .is_some_and(|tl| tl.seeded_at(t));
+                out.extend(self.group_requirements_at(&gk, t, seeded));
             }
         }
         out
@@ -712,7 +931,7 @@ impl PolicyBook {
     ) -> impl Iterator<Item = (&'a Doc, &'a EventRow)> + 'a {
         self.docs
             .iter()
-            .map(move |d| (d, &events[d.event as usize]))
+            .filter_map(move |d| Some((d, &events[d.event? as usize])))
             .filter(move |(d, e)| d.policy.is_err() && e.event_time >= since && e.event_time <= until)
     }
 }
@@ -829,5 +1048,78 @@ mod tests {
         let mut with_serial = denied.clone();
         with_serial.mfa_serial = Some("arn:aws:iam::111122223333:mfa/gus".into());
         assert!(book.trust_denial_counts(&with_serial).is_none());
+    }
+
+    fn snapshot(files: &[(&str, &str)]) -> Snapshot {
+        let mut s = Snapshot::default();
+        for (name, text) in files {
+            s.add(std::path::Path::new(name), text.as_bytes()).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn the_snapshot_seeds_what_the_logs_leave_alone_and_its_origin_is_said() {
+        let auth = format!(
+            r#"{{"UserDetailList": [{{"UserName": "dave", "Arn": "arn:aws:iam::{ACCT}:user/dave", "GroupList": ["Humans"]}}],
+                "GroupDetailList": [{{"GroupName": "Humans", "Arn": "arn:aws:iam::{ACCT}:group/Humans",
+                  "GroupPolicyList": [{{"PolicyName": "RequireMFA", "PolicyDocument": {MFA_DOC}}}]}}]}}"#
+        );
+        let snap = snapshot(&[("auth.json", &auth)]);
+        // Logs: nothing about dave's groups; the snapshot (at minute 100) says he is in Humans.
+        let (book, contradictions) = PolicyBook::build_seeded(&[put(1, "erin", PLAIN_DOC)], &snap, 100 * 60_000, ACCT);
+        assert!(contradictions.is_empty());
+        let reqs = book.requirements_at(&user("dave"), 50 * 60_000);
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(reqs[0].via, "inline policy RequireMFA of group Humans (IAM snapshot)");
+        assert_eq!(book.docs[reqs[0].doc].event, None);
+        // Without the snapshot: nothing known.
+        assert!(
+            PolicyBook::build(&[])
+                .requirements_at(&user("dave"), 50 * 60_000)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn logged_changes_win_and_contradictions_are_named() {
+        let auth = format!(
+            r#"{{"UserDetailList": [{{"UserName": "dave", "Arn": "arn:aws:iam::{ACCT}:user/dave", "GroupList": ["Humans"]}}],
+                "GroupDetailList": [{{"GroupName": "Humans", "Arn": "arn:aws:iam::{ACCT}:group/Humans",
+                  "GroupPolicyList": [{{"PolicyName": "RequireMFA", "PolicyDocument": {MFA_DOC}}}]}}]}}"#
+        );
+        let snap = snapshot(&[("auth.json", &auth)]);
+        let removed = policy(10, "RemoveUserFromGroup", |e| {
+            e.target_user = Some("dave".into());
+            e.group_name = Some("Humans".into());
+        });
+        let (book, contradictions) = PolicyBook::build_seeded(&[removed], &snap, 100 * 60_000, ACCT);
+        assert_eq!(contradictions.len(), 1, "{contradictions:?}");
+        assert!(contradictions[0].contains("user dave in group Humans: absent in the logs"));
+        // The logs decide after the removal; before it the snapshot's state is not replayed
+        // (the logs touched the fact).
+        assert!(book.requirements_at(&user("dave"), 50 * 60_000).is_empty());
+
+        // Joining after the snapshot was taken (a --snapshot-time before the logs): the snapshot
+        // shows the user was not a member, so the addition adds the requirement.
+        let snap = snapshot(&[(
+            "auth.json",
+            &format!(
+                r#"{{"UserDetailList": [{{"UserName": "erin", "Arn": "arn:aws:iam::{ACCT}:user/erin", "GroupList": []}}],
+                    "GroupDetailList": [{{"GroupName": "Humans", "Arn": "arn:aws:iam::{ACCT}:group/Humans",
+                      "GroupPolicyList": [{{"PolicyName": "RequireMFA", "PolicyDocument": {MFA_DOC}}}]}}]}}"#
+            ),
+        )]);
+        let added = policy(10, "AddUserToGroup", |e| {
+            e.target_user = Some("erin".into());
+            e.group_name = Some("Humans".into());
+        });
+        let (book, _) = PolicyBook::build_seeded(std::slice::from_ref(&added), &snap, 0, ACCT);
+        assert_eq!(book.changes[0].effect, ChangeEffect::Adds);
+        let logs_only = PolicyBook::build(&[added]);
+        assert!(matches!(
+            logs_only.changes[0].effect,
+            ChangeEffect::NoRequirement | ChangeEffect::Unknown(_)
+        ));
     }
 }

@@ -169,7 +169,7 @@ impl Statement {
         Some(bound.max(0.0) as u64)
     }
 
-    pub(super) fn label(&self) -> String {
+    pub fn label(&self) -> String {
         match &self.sid {
             Some(sid) => format!("Statement[{}] \"{}\"", self.index, clip(sid)),
             None => format!("Statement[{}]", self.index),

@@ -39,6 +39,9 @@ pub struct DiagnosisJson<'a> {
     pub timeline: &'a [crate::rules::pass::Mark],
     pub findings: &'a [Finding],
     pub conclusion: ConclusionJson<'a>,
+    /// The IAM snapshot (`--iam-snapshot`), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iam_snapshot: Option<&'a crate::rules::SnapshotSummary>,
     pub inputs: Inputs,
 }
 
@@ -63,6 +66,7 @@ pub fn to_json<'a>(d: &'a Diagnosis, stats: &RunStats, elapsed: std::time::Durat
             causes: &d.causes,
             text: &d.conclusion,
         },
+        iam_snapshot: d.snapshot.as_ref(),
         inputs: Inputs::new(stats, elapsed),
     }
 }
@@ -161,6 +165,33 @@ pub fn write_text(
         }
     )?;
     writeln!(w)?;
+    if let Some(s) = &d.snapshot {
+        writeln!(w, "{}", style.bold("IAM SNAPSHOT"))?;
+        writeln!(
+            w,
+            "  {} as of {} ({}); accounts {}",
+            sanitize(&s.files.join(", ")),
+            s.time,
+            s.time_from,
+            if s.accounts.is_empty() {
+                "unknown".to_owned()
+            } else {
+                s.accounts.join(", ")
+            }
+        )?;
+        match (&s.other_accounts, &s.not_replayed) {
+            (Some(o), _) => writeln!(w, "  not used: {}", sanitize(o))?,
+            (None, Some(why)) => writeln!(w, "  dated facts only (device enable dates): {}", sanitize(why))?,
+            (None, None) => writeln!(w, "  replayed back to T0 over the logs")?,
+        }
+        for c in &s.contradictions {
+            writeln!(w, "  {} {}", style.yellow("contradiction:"), sanitize(c))?;
+        }
+        for x in &s.warnings {
+            writeln!(w, "  {} {}", style.yellow("warning:"), sanitize(x))?;
+        }
+        writeln!(w)?;
+    }
     writeln!(w, "FINDINGS")?;
     for f in &d.findings {
         writeln!(w, "  [{}] {} {}", badge(f.status, style), f.rule, f.title)?;

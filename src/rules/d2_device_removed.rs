@@ -195,11 +195,7 @@ pub fn eval(p: &Pass) -> Finding {
         .iter()
         .all(|s| ix.devices.state_at(s, t0_time).0 == DevState::Active);
     let req_text = if let Some(r) = requirement.first() {
-        ev.push(Evidence::of(
-            ix,
-            ix.policies.docs[r.doc].event,
-            format!("MFA requirement: {}", r.via),
-        ));
+        ev.push(Evidence::of_doc(ix, r.doc, format!("MFA requirement: {}", r.via)));
         format!(" MFA is required by {}.", r.via)
     } else if !p.denials.is_empty() {
         " MFA-required denials show a policy still requires MFA.".to_string()

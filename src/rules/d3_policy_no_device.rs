@@ -104,10 +104,10 @@ pub fn eval(p: &Pass) -> Finding {
     };
 
     if let Some((s, _, e)) = states.iter().find(|(_, st, _)| *st == DevState::Active) {
-        let ev = e
-            .iter()
-            .map(|&i| Evidence::of(ix, i, format!("shows {} active at T0", s.serial)))
-            .collect();
+        let ev = match e {
+            Some(i) => vec![Evidence::of(ix, *i, format!("shows {} active at T0", s.serial))],
+            None => listed_evidence(p, s, t).into_iter().collect(),
+        };
         return finding(
             Status::RuledOut,
             format!(
@@ -151,19 +151,49 @@ pub fn eval(p: &Pass) -> Finding {
 
     // Positive evidence of "no active device".
     let mut ev: Vec<Evidence> = Vec::new();
+    // Removed in the logs, or not assigned then by the IAM snapshot.
     let known_all_removed = !states.is_empty()
-        && states.iter().all(|(_, st, _)| st.removed())
-        && states.iter().all(|(s, _, _)| ix.devices.lifecycle(s).next().is_some());
+        && states
+            .iter()
+            .all(|(s, st, _)| (st.removed() && ix.devices.lifecycle(s).next().is_some()) || *st == DevState::Absent);
     let mut reason = None;
     if known_all_removed {
         for (s, st, e) in &states {
-            if let Some(e) = e {
-                ev.push(Evidence::of(ix, *e, format!("{} {} before T0", s.serial, st.as_str())));
+            match e {
+                Some(e) => ev.push(Evidence::of(ix, *e, format!("{} {} before T0", s.serial, st.as_str()))),
+                None => ev.extend(listed_evidence(p, s, t)),
             }
         }
+        let how = if states.iter().any(|(_, st, _)| *st == DevState::Absent) {
+            "removed or not yet assigned"
+        } else {
+            "removed"
+        };
         reason = Some(format!(
-            "every device of the user is removed at T0 ({})",
+            "every device of the user is {how} at T0 ({})",
             state_list.join(", ")
+        ));
+    }
+    // The IAM snapshot lists every device of the user and none was active at T0, and the logs
+    // cover the stretch up to the snapshot (a removal in it would show).
+    if reason.is_none()
+        && let Some(v) = ix.snapshot.as_ref().filter(|v| v.replayed)
+        && v.snap.lists_all_devices_of(&p.principal.name)
+        && states.iter().all(|(_, st, _)| *st != DevState::Active)
+    {
+        let listed = v.snap.devices_of(&p.key.account, &p.principal.name).len();
+        ev.push(Evidence::snapshot(
+            ix,
+            Some(p.principal.name.clone()),
+            None,
+            format!(
+                "list-virtual-mfa-devices and list-mfa-devices list {listed} device(s) of {} and none assigned before T0; the logs show no device of theirs removed up to the snapshot",
+                p.principal.name
+            ),
+        ));
+        reason = Some(format!(
+            "the IAM snapshot ({}) lists no device of the user assigned before T0, and the logs up to it show none removed",
+            format_millis(v.time)
         ));
     }
     let subject_is_me = |i: Ev| ix.event(i).subject().is_some_and(|s| s.key() == p.key);
@@ -226,20 +256,25 @@ pub fn eval(p: &Pass) -> Finding {
                 "the data read shows no device lifecycle, no no-MFA sign-in and no user creation for the user".into()
             }
         };
+        let help = match &ix.snapshot {
+            None => {
+                " An IAM snapshot (--iam-snapshot with list-virtual-mfa-devices and list-mfa-devices output) would show the user's devices."
+            }
+            Some(v) if !v.replayed => " The IAM snapshot given cannot be replayed to T0 (see P7).",
+            Some(_) => {
+                " The IAM snapshot does not list every device of the user (give list-mfa-devices --user-name for them)."
+            }
+        };
         return finding(
             Status::Inconclusive,
-            format!("Device state at T0 unknown: {why}."),
+            format!("Device state at T0 unknown: {why}.{help}"),
             Vec::new(),
         );
     };
 
     // Who requires MFA.
     let req = if let Some(r) = covering.first() {
-        ev.push(Evidence::of(
-            ix,
-            ix.policies.docs[r.doc].event,
-            format!("MFA requirement: {}", r.via),
-        ));
+        ev.push(Evidence::of_doc(ix, r.doc, format!("MFA requirement: {}", r.via)));
         Some(format!("{} requires MFA", r.via))
     } else if let Some(&d) = p.denials.first() {
         ev.push(Evidence::of(
@@ -269,15 +304,31 @@ pub fn eval(p: &Pass) -> Finding {
                     not_covering[0].via
                 )
             };
+            let help = if ix.snapshot.is_none() {
+                " An IAM snapshot (--iam-snapshot with get-account-authorization-details output) would show the policies that reach the user."
+            } else {
+                ""
+            };
             finding(
                 Status::Inconclusive,
                 format!(
-                    "No active MFA device at T0 ({reason}), but no MFA requirement reaching the user's work is visible in the data{narrow}."
+                    "No active MFA device at T0 ({reason}), but no MFA requirement reaching the user's work is visible in the data{narrow}.{help}"
                 ),
                 ev,
             )
         }
     }
+}
+
+/// The snapshot's word on a serial's state at `t`, as evidence.
+fn listed_evidence(p: &Pass, s: &SerialKey, t: crate::event::Millis) -> Option<Evidence> {
+    let (st, why) = p.ix.devices.listed_state_at(s, t)?;
+    Some(Evidence::snapshot(
+        p.ix,
+        Some(p.principal.name.clone()),
+        Some(s.serial.clone()),
+        format!("{} at T0: {why}", st.as_str()),
+    ))
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub mod d4_time_sync;
 pub mod d5_scope;
 pub mod d6_recent_mfa_policy;
 pub mod d7_intermittency;
+pub mod p5_policy_review;
+pub mod p7_device_check;
 pub mod pass;
 pub mod x_extension;
 
@@ -61,7 +63,7 @@ pub struct Evidence {
     pub class: &'static str,
     pub user_name: Option<String>,
     pub mfa_serial: Option<String>,
-    /// Where the fact comes from: `log` (CloudTrail) for now.
+    /// Where the fact comes from: `log` (CloudTrail) or `snapshot` (the IAM snapshot).
     pub source: &'static str,
     /// Why this event is cited.
     pub note: String,
@@ -82,6 +84,38 @@ impl Evidence {
             note: note.into(),
         }
     }
+
+    /// A fact of the IAM snapshot (no event: the snapshot's time, the listing that shows it).
+    pub fn snapshot(ix: &Index, user: Option<String>, serial: Option<String>, note: impl Into<String>) -> Evidence {
+        let (time, files) = ix
+            .snapshot
+            .as_ref()
+            .map(|s| (format_millis(s.time), s.snap.files.join(", ")))
+            .unwrap_or_default();
+        Evidence {
+            event_time: time,
+            event_name: "IAM snapshot".into(),
+            event_id: String::new(),
+            source_object: files,
+            class: "snapshot",
+            user_name: user,
+            mfa_serial: serial,
+            source: "snapshot",
+            note: note.into(),
+        }
+    }
+
+    /// The document's origin: the event that wrote it, or the snapshot that lists it.
+    pub fn of_doc(ix: &Index, doc: crate::index::policies::DocId, note: impl Into<String>) -> Evidence {
+        let d = &ix.policies.docs[doc];
+        match d.event {
+            Some(i) => Evidence::of(ix, i, note),
+            None => {
+                let note = format!("{} ({})", note.into(), d.snapshot.as_deref().unwrap_or("IAM snapshot"));
+                Evidence::snapshot(ix, None, None, note)
+            }
+        }
+    }
 }
 
 /// Each rule's metrics: one typed struct per rule, so the JSON contract is visible here and a
@@ -98,6 +132,8 @@ pub enum Metrics {
     D6(d6_recent_mfa_policy::Metrics),
     D7(d7_intermittency::Metrics),
     X(x_extension::Metrics),
+    P5(p5_policy_review::Metrics),
+    P7(p7_device_check::Metrics),
     Error { panic: String },
 }
 
@@ -233,6 +269,61 @@ pub struct Diagnosis {
     pub findings: Vec<Finding>,
     pub causes: Vec<&'static str>,
     pub conclusion: String,
+    /// The IAM snapshot used, when one was given.
+    pub snapshot: Option<SnapshotSummary>,
+}
+
+/// What a review of the IAM snapshot (P5, P7) needs: the principal, an IAM user or root, and the
+/// snapshot; else the finding that says why there is no review.
+pub(crate) fn snapshot_review<'a>(
+    ix: &'a Index,
+    p: Pid,
+    meta: &RuleMeta,
+    not_iam: &str,
+) -> Result<(&'a crate::event::Principal, &'a crate::index::SnapshotView), Box<Finding>> {
+    let principal = ix.principal(p);
+    let Some(v) = ix.snapshot.as_ref() else {
+        return Err(Box::new(Finding::new(
+            meta,
+            Status::NotEvaluable,
+            "No IAM snapshot given.",
+        )));
+    };
+    if !principal.kind.has_iam_devices() {
+        return Err(Box::new(Finding::new(meta, Status::NotEvaluable, not_iam)));
+    }
+    Ok((principal, v))
+}
+
+/// The IAM snapshot of a diagnosis, for the report: what was given, when it is from, whether it
+/// was replayed to T0, and where it and the logs disagree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotSummary {
+    pub files: Vec<String>,
+    pub time: String,
+    pub time_from: &'static str,
+    pub accounts: Vec<String>,
+    pub replayed_to_t0: bool,
+    pub not_replayed: Option<String>,
+    pub other_accounts: Option<String>,
+    pub contradictions: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl SnapshotSummary {
+    pub fn of(v: &crate::index::SnapshotView) -> SnapshotSummary {
+        SnapshotSummary {
+            files: v.snap.files.clone(),
+            time: format_millis(v.time),
+            time_from: v.time_from,
+            accounts: v.snap.accounts().into_iter().collect(),
+            replayed_to_t0: v.replayed,
+            not_replayed: v.not_replayed.clone(),
+            other_accounts: v.other_accounts.clone(),
+            contradictions: v.contradictions.clone(),
+            warnings: v.snap.warnings.clone(),
+        }
+    }
 }
 
 impl Diagnosis {
@@ -359,6 +450,11 @@ pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
     } else {
         x_extension::not_iam(&principal)
     });
+    // With an IAM snapshot: the Playbook's policy review and device check, at T0.
+    if ix.snapshot.is_some() {
+        findings.push(p5_policy_review::finding(ix, p, t0, until));
+        findings.push(p7_device_check::finding(ix, p, t0, until));
+    }
     let conclusion = match principal.kind {
         PrincipalKind::IdentityCenterUser => format!(
             "{} is an IAM Identity Center user: its MFA is configured and enforced in IAM Identity Center (MFA settings of the identity source, registered authenticators), not by IAM devices and policies. The sign-in events are in the timeline.",
@@ -383,6 +479,7 @@ pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
         findings,
         causes,
         conclusion,
+        snapshot: ix.snapshot.as_ref().map(SnapshotSummary::of),
     }
 }
 

@@ -11,6 +11,7 @@ mod reports;
 mod rules;
 mod s3;
 mod scenarios;
+mod snapshot;
 mod sql;
 mod store;
 mod util;
