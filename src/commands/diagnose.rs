@@ -24,7 +24,10 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     )?;
     let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
     let (window, extend_to) = super::passes(&a.pass)?;
-    let snapshot = super::load_snapshot(&a.snapshot)?;
+    let mut snapshot = super::load_snapshot(&a.snapshot)?;
+    if let Some((s, _)) = snapshot.as_mut() {
+        s.empty_listing_user = Some(a.user.to_ascii_lowercase());
+    }
     // With --until the data needed is known; without it the latest failure must be found first.
     let since = until.map(|u| u - extend_to);
     let mut opts = super::load_options(&a.read, since, until)?;

@@ -143,6 +143,10 @@ pub struct Snapshot {
     pub mfa_device_lists: Vec<BTreeSet<String>>,
     /// The newest date written in the snapshot (a lower bound of its collection time).
     pub newest_date: Option<Millis>,
+    /// The one user an empty `list-mfa-devices` output is taken to be about: `diagnose` asks
+    /// about one user, so the empty listing handed in with it is theirs; `scan` asks about
+    /// everyone, and an empty listing names nobody.
+    pub empty_listing_user: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -447,12 +451,17 @@ impl Snapshot {
     }
 
     /// Whether the listings given show every device of the user: the account-wide virtual
-    /// listing, and a list-mfa-devices output that is the user's (it names them, or it is empty:
-    /// `list-mfa-devices --user-name U` of a user without devices names nobody). Without the
-    /// latter, FIDO keys and hardware tokens would be missed.
+    /// listing, and a list-mfa-devices output that is the user's (it names them; or it is empty,
+    /// as `list-mfa-devices --user-name U` is for a user without devices, and the run is about
+    /// that one user). Without the latter, FIDO keys and hardware tokens would be missed.
     pub fn lists_all_devices_of(&self, name: &str) -> bool {
         let n = lc(name);
-        self.has_virtual_devices && self.mfa_device_lists.iter().any(|l| l.is_empty() || l.contains(&n))
+        let empty_is_theirs = self.empty_listing_user.as_deref() == Some(n.as_str());
+        self.has_virtual_devices
+            && self
+                .mfa_device_lists
+                .iter()
+                .any(|l| l.contains(&n) || (l.is_empty() && empty_is_theirs))
     }
 }
 

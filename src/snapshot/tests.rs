@@ -91,8 +91,13 @@ fn empty_and_absent_lists_are_fine() {
     .unwrap();
     assert!(s.users.is_empty() && s.devices.is_empty() && s.warnings.is_empty());
     assert!(s.has_authorization_details && s.has_virtual_devices);
-    // An empty list-mfa-devices is taken to be the user's (it names nobody).
-    assert!(s.lists_all_devices_of("alice"));
+    // An empty list-mfa-devices names nobody: it is taken to be the user's only when the run is
+    // about that one user (diagnose), never for everyone (scan).
+    assert!(!s.lists_all_devices_of("alice"));
+    let mut s = s;
+    s.empty_listing_user = Some("alice".into());
+    assert!(s.lists_all_devices_of("Alice"));
+    assert!(!s.lists_all_devices_of("bob"));
 }
 
 #[test]
