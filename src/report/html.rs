@@ -319,6 +319,29 @@ pub fn write_diagnosis(
         ..whole
     };
     chart(&mut b, &hour, &d.marks);
+    if let Some(snap) = &d.snapshot {
+        let how = match (&snap.other_accounts, &snap.not_replayed) {
+            (Some(o), _) => format!("not used: {}", esc(o)),
+            (None, Some(why)) => format!("dated facts only: {}", esc(why)),
+            (None, None) => "replayed back to T0 over the logs".to_owned(),
+        };
+        b.push_str(&format!(
+            "<h2>IAM snapshot</h2><p>{} as of {} ({}); {how}.</p>",
+            esc(&snap.files.join(", ")),
+            esc(&snap.time),
+            esc(snap.time_from)
+        ));
+        if !snap.contradictions.is_empty() || !snap.warnings.is_empty() {
+            b.push_str("<ul>");
+            for c in &snap.contradictions {
+                b.push_str(&format!("<li>contradiction: {}</li>", esc(c)));
+            }
+            for x in &snap.warnings {
+                b.push_str(&format!("<li>warning: {}</li>", esc(x)));
+            }
+            b.push_str("</ul>");
+        }
+    }
     b.push_str("<h2>Findings</h2>");
     for f in &d.findings {
         finding_html(&mut b, f);

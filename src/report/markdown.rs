@@ -55,6 +55,29 @@ pub fn write_diagnosis(w: &mut dyn Write, d: &Diagnosis, s: &RunStats) -> std::i
     {
         writeln!(w, "**What to do next.** {}\n", md(m.next_step))?;
     }
+    if let Some(snap) = &d.snapshot {
+        let how = match (&snap.other_accounts, &snap.not_replayed) {
+            (Some(o), _) => format!("not used: {}", md(o)),
+            (None, Some(why)) => format!("dated facts only: {}", md(why)),
+            (None, None) => "replayed back to T0 over the logs".to_owned(),
+        };
+        writeln!(
+            w,
+            "**IAM snapshot.** {} as of {} ({}); {how}.\n",
+            md(&snap.files.join(", ")),
+            snap.time,
+            md(snap.time_from)
+        )?;
+        for c in &snap.contradictions {
+            writeln!(w, "- contradiction: {}", md(c))?;
+        }
+        for x in &snap.warnings {
+            writeln!(w, "- warning: {}", md(x))?;
+        }
+        if !snap.contradictions.is_empty() || !snap.warnings.is_empty() {
+            writeln!(w)?;
+        }
+    }
     writeln!(w, "| rule | title | verdict | summary |")?;
     writeln!(w, "|---|---|---|---|")?;
     for f in &d.findings {

@@ -309,3 +309,28 @@ fn policy_lint_exits_0_clean_1_findings_2_bad_input() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.json()["results"][0]["requires_mfa"], true);
 }
+
+#[test]
+fn every_report_format_names_the_snapshot_and_its_contradictions() {
+    let case = "deleted_device_still_listed";
+    for format in ["text", "markdown", "html"] {
+        let mut args = vec![
+            "diagnose".to_owned(),
+            "--user".into(),
+            "gus".into(),
+            "--source".into(),
+            format!("{DIR}/{case}/logs.json"),
+            "--format".into(),
+            format.into(),
+            "-q".into(),
+        ];
+        for f in ["iam-auth.json", "virtual.json", "mfa-gus.json"] {
+            args.extend(["--iam-snapshot".to_owned(), format!("{DIR}/{case}/{f}")]);
+        }
+        let o = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(o.code, 0, "{format}: {}", o.stderr);
+        assert!(o.stdout.to_ascii_lowercase().contains("iam snapshot"), "{format}");
+        assert!(o.stdout.contains("contradiction"), "{format}: {}", o.stdout);
+        assert!(o.stdout.contains("P7"), "{format}");
+    }
+}
