@@ -76,16 +76,20 @@ impl Index {
     ) -> Index {
         debug_assert!(events.windows(2).all(|w| w[0].event_time <= w[1].event_time));
         let mut devices = DeviceBook::build(&events);
-        let log_accounts: Vec<String> = {
-            let mut a: Vec<String> = events.iter().filter_map(|e| e.account().map(str::to_owned)).collect();
-            a.sort();
-            a.dedup();
-            a
-        };
-        let mut view =
-            snapshot.map(|s| SnapshotView::new(s, snapshot_time, events.last().map(|e| e.event_time), &log_accounts));
-        let policies = match view.as_mut() {
-            Some(v) => {
+        let mut view = None;
+        let policies = match snapshot {
+            Some(s) => {
+                // The logs' accounts: only a snapshot needs them (to place and check it).
+                let mut log_accounts: Vec<String> =
+                    events.iter().filter_map(|e| e.account().map(str::to_owned)).collect();
+                log_accounts.sort();
+                log_accounts.dedup();
+                let v = view.insert(SnapshotView::new(
+                    s,
+                    snapshot_time,
+                    events.last().map(|e| e.event_time),
+                    &log_accounts,
+                ));
                 let default_account = v.default_account(&log_accounts);
                 let mut c = devices.add_listed(v.listed_devices(&default_account), v.time);
                 let policies = if v.replayed {

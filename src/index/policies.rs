@@ -248,6 +248,8 @@ impl PolicyBook {
         time: Millis,
         default_account: &str,
     ) -> (PolicyBook, Vec<String>) {
+        // A first replay of the logs alone says which facts they touch up to the snapshot; the
+        // policy events are few, so replaying twice costs little next to reading the archive.
         let logs = PolicyBook::build(events);
         let mut book = PolicyBook::default();
         let mut contradictions = Vec::new();
