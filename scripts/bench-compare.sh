@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Speed and memory, measured in one run on the same files and the same cores:
+#   0. per stage on one thread (inflate, structural scan, marker search, the fused scan
+#      and prefilter, the whole parse), each file's stages on its buffer while in cache;
 #   1. per archive (the `gen` archive, ~7:1, and a `gen --realistic` one, ~5:1 like real
 #      CloudTrail), at 1 and THREADS threads: inflate-only with libdeflate (the ceiling:
 #      no parse at all) against `mfatrail timeline` end to end, their ratio, peak RSS;
@@ -10,7 +12,8 @@
 #   3. gzip bombs (scripts/make-bombs.py: 4 GiB declared, lying trailer, 64 members,
 #      an endless record) at the default cap: time and peak RSS, each and all at once;
 #   4. with S3=1, `mfatrail timeline` over the same archive served from memory by the
-#      bench's own S3 server (examples/s3_server.rs), with GETs and bytes in flight.
+#      bench's own S3 server (examples/s3_server.rs), with GETs and bytes in flight, and
+#      the CPU seconds of client and server (they share the machine's cores).
 # Medians of RUNS runs; peak RSS is the largest of the runs (/usr/bin/time -v).
 #
 #   MB=1000 THREADS=2 RUNS=5 [S3=1] scripts/bench-compare.sh
@@ -39,16 +42,24 @@ gen "$DIR"
 gen "$REAL" --realistic
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-measure() { # prints "seconds maxrss_kb" of one run of "$@"
+measure() { # prints "seconds maxrss_kb cpu_seconds" of one run of "$@"
   local t; t=$(mktemp)
   /usr/bin/time -v -o "$t" "$@" > /dev/null
-  local wall rss
+  local wall rss cpu
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$t")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
+  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {print s}' "$t")
   rm -f "$t"
-  echo "$wall $rss"
+  echo "$wall $rss $cpu"
 }
 row() { printf "%-34s %8.2f %10.0f %12.0f\n" "$1" "$2" "$3" "$4"; }
+
+# 0. Where the time goes, per stage, on one thread (examples/stage_profile.rs).
+cargo build --release --quiet --example stage_profile
+for d in "$DIR" "$REAL"; do
+  echo "stages of the parse, $d:"
+  RUNS=$RUNS target/release/examples/stage_profile "$d" | sed 's/^/  /'
+done
 
 # 1. Inflate-only against timeline, per archive and thread count.
 printf "%-34s %8s %10s %12s\n" "pass" "seconds" "MB/s" "peak RSS MB"
@@ -57,24 +68,28 @@ for d in "$DIR" "$REAL"; do
   COMP=$(find "$d" -name '*.gz' -printf '%s\n' | awk '{s+=$1} END {print s}')
   awk -v b="$BYTES" -v c="$COMP" -v d="$d" -v n="$RUNS" 'BEGIN { printf "%s: %.0f MB uncompressed, %.1f:1, median of %d runs\n", d, b/1e6, b/c, n }'
   for th in 1 "$THREADS"; do
-    declare -a inf_t=() inf_r=() run_t=() run_r=()
+    declare -a inf_t=() inf_r=() run_t=() run_r=() run_c=() pair=()
     for _ in $(seq "$RUNS"); do
-      read -r t r < <(measure "$BIN" inflate --source "$d" --threads "$th"); inf_t+=("$t"); inf_r+=("$r")
-      read -r t r < <(measure "$BIN" timeline --user alice --source "$d" --threads "$th" --quiet); run_t+=("$t"); run_r+=("$r")
+      read -r ti r _ < <(measure "$BIN" inflate --source "$d" --threads "$th"); inf_t+=("$ti"); inf_r+=("$r")
+      read -r t r c < <(measure "$BIN" timeline --user alice --source "$d" --threads "$th" --quiet); run_t+=("$t"); run_r+=("$r"); run_c+=("$c")
+      # The two passes of a run are back to back: their ratio is robust to a slow spell of
+      # this shared machine that spans a whole run.
+      pair+=("$(awk -v a="$ti" -v b="$t" 'BEGIN {print a/b}')")
     done
     it=$(printf '%s\n' "${inf_t[@]}" | median); rt=$(printf '%s\n' "${run_t[@]}" | median)
     ir=$(printf '%s\n' "${inf_r[@]}" | sort -n | tail -1); rr=$(printf '%s\n' "${run_r[@]}" | sort -n | tail -1)
+    pr=$(printf '%s\n' "${pair[@]}" | median)
     mb=$(awk -v b="$BYTES" 'BEGIN {print b/1e6}')
     row "  inflate only, $th thread(s)" "$it" "$(awk -v m="$mb" -v t="$it" 'BEGIN {print m/t}')" "$(( ir / 1024 ))"
     row "  timeline, $th thread(s)" "$rt" "$(awk -v m="$mb" -v t="$rt" 'BEGIN {print m/t}')" "$(( rr / 1024 ))"
-    awk -v it="$it" -v rt="$rt" -v th="$th" 'BEGIN { printf "  ratio (timeline / inflate throughput), %d thread(s): %.2f\n", th, it/rt }'
-    [[ "$d" == "$DIR" && "$th" == "$THREADS" ]] && { LOCAL_T=$rt; LOCAL_BYTES=$BYTES; }
+    awk -v it="$it" -v rt="$rt" -v th="$th" -v pr="$pr" 'BEGIN { printf "  ratio (timeline / inflate throughput), %d thread(s): %.2f (median of the runs'"'"' own ratios), %.2f (of the medians)\n", th, pr, it/rt }'
+    [[ "$d" == "$DIR" && "$th" == "$THREADS" ]] && { LOCAL_T=$rt; LOCAL_BYTES=$BYTES; LOCAL_CPU=$(printf '%s\n' "${run_c[@]}" | median); }
   done
 done
 rt=$LOCAL_T; BYTES=$LOCAL_BYTES
 declare -a scan_t=() scan_r=()
 for _ in $(seq "$RUNS"); do
-  read -r t r < <(measure "$BIN" scan --source "$DIR" --threads "$THREADS" --quiet); scan_t+=("$t"); scan_r+=("$r")
+  read -r t r _ < <(measure "$BIN" scan --source "$DIR" --threads "$THREADS" --quiet); scan_t+=("$t"); scan_r+=("$r")
 done
 st=$(printf '%s\n' "${scan_t[@]}" | median); sr=$(printf '%s\n' "${scan_r[@]}" | sort -n | tail -1)
 row "scan ($DIR), $THREADS threads" "$st" "$(awk -v b="$BYTES" -v t="$st" 'BEGIN {print b/1e6/t}')" "$(( sr / 1024 ))"
@@ -85,9 +100,9 @@ STORE_TMP=$(mktemp -d)
 declare -a col_t col_r dr_t ds_t ds_r
 for _ in $(seq "$RUNS"); do
   rm -rf "$STORE_TMP/store"
-  read -r t r < <(measure "$BIN" collect --source "$DIR" --store "$STORE_TMP/store" --threads "$THREADS" --quiet); col_t+=("$t"); col_r+=("$r")
-  read -r t r < <(measure "$BIN" diagnose --user bob --source "$DIR" --threads "$THREADS" --quiet); dr_t+=("$t")
-  read -r t r < <(measure "$BIN" diagnose --user bob --store "$STORE_TMP/store" --threads "$THREADS" --quiet); ds_t+=("$t"); ds_r+=("$r")
+  read -r t r _ < <(measure "$BIN" collect --source "$DIR" --store "$STORE_TMP/store" --threads "$THREADS" --quiet); col_t+=("$t"); col_r+=("$r")
+  read -r t r _ < <(measure "$BIN" diagnose --user bob --source "$DIR" --threads "$THREADS" --quiet); dr_t+=("$t")
+  read -r t r _ < <(measure "$BIN" diagnose --user bob --store "$STORE_TMP/store" --threads "$THREADS" --quiet); ds_t+=("$t"); ds_r+=("$r")
 done
 ct=$(printf '%s\n' "${col_t[@]}" | median); cr=$(printf '%s\n' "${col_r[@]}" | sort -n | tail -1)
 drt=$(printf '%s\n' "${dr_t[@]}" | median); dst=$(printf '%s\n' "${ds_t[@]}" | median); dsr=$(printf '%s\n' "${ds_r[@]}" | sort -n | tail -1)
@@ -113,7 +128,7 @@ for f in single liar multi record; do
   mkdir -p "$BOMBS/$f"; cp "$BOMBS/all/$f.json.gz" "$BOMBS/$f/"
 done
 for f in single liar multi record all; do
-  read -r t r < <(measure "$BIN" timeline --user mallory --source "$BOMBS/$f" --threads "$THREADS" --quiet)
+  read -r t r _ < <(measure "$BIN" timeline --user mallory --source "$BOMBS/$f" --threads "$THREADS" --quiet)
   row "  bomb: $f" "$t" 0 "$(( r / 1024 ))"
 done
 rm -rf "$BOMBS"
@@ -131,16 +146,25 @@ if [[ "${S3:-0}" == 1 ]]; then
   # It loads and hashes every object before it listens.
   for _ in $(seq 120); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.5; done
   export AWS_ACCESS_KEY_ID=AKIAMFATRAILBENCH AWS_SECRET_ACCESS_KEY=mfatrail-bench-secret AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-  declare -a s3_t s3_r
+  declare -a s3_t s3_r s3_c
+  # The server shares this machine's cores: its CPU time is counted apart (clock ticks
+  # from /proc), so the S3 path's own cost can be told from the server's.
+  tick=$(getconf CLK_TCK)
+  srv_cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+  s0=$(srv_cpu)
   for _ in $(seq "$RUNS"); do
-    read -r t r < <(measure "$BIN" timeline --user alice --source s3://bench --endpoint-url "http://127.0.0.1:$PORT" --threads "$THREADS" --quiet); s3_t+=("$t"); s3_r+=("$r")
+    read -r t r c < <(measure "$BIN" timeline --user alice --source s3://bench --endpoint-url "http://127.0.0.1:$PORT" --threads "$THREADS" --quiet); s3_t+=("$t"); s3_r+=("$r"); s3_c+=("$c")
   done
+  s1=$(srv_cpu)
   "$BIN" timeline --user alice --source s3://bench --endpoint-url "http://127.0.0.1:$PORT" --threads "$THREADS" --quiet --format json \
     | python3 -c "import json,sys; f=json.load(sys.stdin)['inputs']['s3']; print('S3: %d GETs, at most %d in flight, at most %.1f MB of objects held' % (f['gets'], f['peak_gets_in_flight'], f['peak_bytes_in_flight']/1e6))"
   st=$(printf '%s\n' "${s3_t[@]}" | median); sr=$(printf '%s\n' "${s3_r[@]}" | sort -n | tail -1)
-  awk -v b="$BYTES" -v rt="$rt" -v st="$st" -v sr="$sr" 'BEGIN {
+  sc=$(printf '%s\n' "${s3_c[@]}" | median)
+  awk -v b="$BYTES" -v rt="$rt" -v st="$st" -v sr="$sr" -v sc="$sc" -v lc="$LOCAL_CPU" -v srv="$(( s1 - s0 ))" -v tick="$tick" -v n="$RUNS" -v th="$THREADS" 'BEGIN {
     mb = b / 1e6
     printf "%-34s %8.2f %10.0f %12.0f\n", "timeline over S3 (in-memory server)", st, mb/st, sr/1024
     printf "ratio (S3 / local throughput): %.2f\n", rt/st
+    sv = srv / tick / n
+    printf "CPU seconds per run: local %.2f; S3 client %.2f, server %.2f; %d cores can give at best %.2f s\n", lc, sc, sv, th, (sc + sv) / th
   }'
 fi

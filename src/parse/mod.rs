@@ -7,6 +7,11 @@
 //! escaping cannot hide them, except through `\u` escapes, and any record
 //! holding `\u` is always parsed. Records skipped this way are not validated
 //! as JSON; `--full-parse` parses every record.
+//!
+//! Where the CPU has AVX-512 VBMI the markers are not searched over the whole file:
+//! the structural scan also looks up, in the same 64-byte blocks, the trigrams of
+//! `scan::FINGERPRINTS` (every marker holds one), and only the records holding one
+//! (about 5 % of records) are searched for the markers. Same records kept, one pass.
 
 pub mod classify;
 pub mod record;
@@ -36,14 +41,19 @@ use scan::{Scanner, Shape, Unbalanced, detect_shape, for_each_record};
 /// CredentialVerification and UserAuthentication), cut so
 /// that its first bytes are rare in CloudTrail JSON: the SIMD searcher then
 /// rarely stops on a false start ("ser" in every userName, "Cre" in every
-/// CreateDate would make it crawl).
+/// CreateDate would make it crawl). The device events are named by the byte before
+/// `MFADevice` (Enable/Deactivate, [Create|Delete]Virtual, Resync), so that the frequent
+/// `ListMFADevices` is not parsed; the trust-policy denial by `eRole on resou`, so that
+/// every other "… on resource" denial is not.
 pub const MARKERS: &[&str] = &[
     "eLogin",
     "kMfa",
     "alNumber",
     "iFactorAuth",
     "tSessionT",
-    "FADevice",
+    "eMFADevice",
+    "lMFADevice",
+    "cMFADevice",
     "rPolicy",
     "pPolicy",
     "lePolicy",
@@ -54,7 +64,7 @@ pub const MARKERS: &[&str] = &[
     "teUser",
     "cit deny",
     "teRole",
-    "le on resou",
+    "eRole on resou",
     "lVerification",
     "rAuthentication",
 ];
@@ -71,6 +81,11 @@ fn markers() -> &'static AhoCorasick {
             .build(MARKERS)
             .expect("static patterns compile")
     })
+}
+
+/// How many marker and `\\u` hits a buffer holds (the profiler's view of that pass).
+pub fn marker_hits(json: &[u8]) -> usize {
+    markers().find_iter(json).count() + memchr::memmem::find_iter(json, ESCAPE).count()
 }
 
 /// Options of the parse stage.
@@ -422,9 +437,12 @@ fn parse_json(
             return;
         }
     };
+    let ndjson = shape == Shape::Lines && first_line_is_whole(json);
+    // Where the CPU allows, the marker prefilter runs inside the structural scan.
+    let fused = !opts.full_parse && !ndjson && fused_prefilter();
     let mut hits = std::mem::take(&mut w.hits);
     hits.clear();
-    if !opts.full_parse {
+    if !opts.full_parse && !fused {
         hits.extend(markers().find_iter(json).map(|m| m.start()));
         let before = hits.len();
         hits.extend(memchr::memmem::find_iter(json, ESCAPE));
@@ -433,32 +451,68 @@ fn parse_json(
         }
     }
     let mut sink = Sink::new(file, opts, w, stats, cols);
-    let mut next_hit = 0usize;
-    let mut on_record = |start: usize, end: usize| {
-        while next_hit < hits.len() && hits[next_hit] < start {
-            next_hit += 1;
-        }
-        let marked = next_hit < hits.len() && hits[next_hit] < end;
-        sink.record(&json[start..end], marked);
-    };
-    let result = if shape == Shape::Lines && first_line_is_whole(json) {
-        // NDJSON: one record per line, so a broken line costs only itself.
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', json).chain(std::iter::once(json.len())) {
-            let line = &json[start..end];
-            if line.iter().any(|b| !b.is_ascii_whitespace()) {
-                on_record(start, end);
-            }
-            start = end + 1;
-        }
-        Ok(())
+    let result = if fused {
+        // A candidate record is searched for the markers themselves: exact, as below.
+        fused_scan(json, shape, &mut |start, end, candidate| {
+            let bytes = &json[start..end];
+            sink.record(bytes, candidate && marked(bytes));
+        })
     } else {
-        for_each_record(json, shape, on_record)
+        let mut next_hit = 0usize;
+        let mut on_record = |start: usize, end: usize| {
+            while next_hit < hits.len() && hits[next_hit] < start {
+                next_hit += 1;
+            }
+            let marked = next_hit < hits.len() && hits[next_hit] < end;
+            sink.record(&json[start..end], marked);
+        };
+        if ndjson {
+            // NDJSON: one record per line, so a broken line costs only itself.
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', json).chain(std::iter::once(json.len())) {
+                let line = &json[start..end];
+                if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                    on_record(start, end);
+                }
+                start = end + 1;
+            }
+            Ok(())
+        } else {
+            for_each_record(json, shape, on_record)
+        }
     };
     let not_events = sink.done(w);
     hits.clear();
     w.hits = hits;
     close_file(stats, uri, not_events, result);
+}
+
+/// Whether this run uses the fused scan (AVX-512 VBMI), unless a test turned it off.
+fn fused_prefilter() -> bool {
+    #[cfg(test)]
+    if TEDDY_ONLY.with(std::cell::Cell::get) {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    return scan::fused_available();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+#[cfg(target_arch = "x86_64")]
+fn fused_scan(json: &[u8], shape: Shape, f: &mut impl FnMut(usize, usize, bool)) -> Result<(), Unbalanced> {
+    scan::for_each_record_fused(json, shape, f).expect("checked by fused_prefilter")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn fused_scan(_: &[u8], _: Shape, _: &mut impl FnMut(usize, usize, bool)) -> Result<(), Unbalanced> {
+    unreachable!("fused_prefilter is false here")
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests run the marker search as a separate pass on this thread (the non-AVX-512 path).
+    pub(crate) static TEDDY_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Sizes of the streaming path.
@@ -722,6 +776,36 @@ mod tests {
         };
         let (rows, stats) = parse_file(doc.as_bytes(), file, &opts, &mut Worker::default());
         (rows.into_iter().map(|r| r.event_id).collect(), stats)
+    }
+
+    /// The fused prefilter may only say "maybe" too often: each marker, alone in a record
+    /// at every offset from a block edge, must make that record a candidate.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn every_marker_is_a_fused_candidate() {
+        for m in MARKERS {
+            let grams = scan::FINGERPRINTS.iter().flatten();
+            assert!(
+                grams.clone().any(|g| m.as_bytes().windows(3).any(|w| w == *g)),
+                "marker {m:?} holds no fingerprint"
+            );
+        }
+        if !scan::fused_available() {
+            return;
+        }
+        for text in MARKERS.iter().copied().chain(["\\u0041"]) {
+            for pad in 0..64 {
+                let doc = format!(
+                    r#"{{"Records":[{{"a":"{}"}},{{"x":"{text}"}},{{"b":1}}]}}"#,
+                    "z".repeat(pad)
+                );
+                let mut got = Vec::new();
+                let r = scan::for_each_record_fused(doc.as_bytes(), Shape::Records, |a, b, c| got.push((a, b, c)));
+                assert!(r.expect("available").is_ok());
+                let flags: Vec<bool> = got.iter().map(|g| g.2).collect();
+                assert_eq!(flags, [false, true, false], "{text:?} after {pad} bytes");
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,13 @@
 //! escaped-quote detection, prefix-xor for the in-string mask) and tracks
 //! depth, so each top-level record's byte range is known without building
 //! anything. Whether a record needs a real parse is then decided by byte
-//! markers (see `markers`).
+//! markers (see `markers`). On CPUs with AVX-512 VBMI the marker prefilter runs in the
+//! same pass (`fused`).
+
+#[cfg(target_arch = "x86_64")]
+mod fused;
+#[cfg(target_arch = "x86_64")]
+pub use fused::{FINGERPRINTS, for_each_record_fused, fused_available};
 
 /// Where records sit in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +151,27 @@ fn block_masks_avx2(block: &[u8; 64]) -> Masks {
     m
 }
 
+/// The same masks with AVX-512BW: one compare per character class gives the 64-bit mask
+/// directly. Only called from code compiled with AVX-512 enabled (see [`Scanner::feed`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+fn block_masks_avx512(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{_mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_or_si512, _mm512_set1_epi8};
+    // SAFETY: called only where AVX-512F and AVX-512BW were detected at run time; the load
+    // reads the 64 bytes of the array.
+    unsafe {
+        let v = _mm512_loadu_si512(block.as_ptr().cast());
+        let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+        Masks {
+            quote: _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'"' as i8)),
+            backslash: _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\\' as i8)),
+            open: _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(b'{' as i8)),
+            close: _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(b'}' as i8)),
+        }
+    }
+}
+
 /// Prefix XOR as one carry-less multiply by all ones (PCLMULQDQ).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -197,10 +224,45 @@ impl Kernel for Avx2 {
     }
 }
 
+/// AVX-512BW compares and a carry-less multiply.
+#[cfg(target_arch = "x86_64")]
+struct Avx512;
+
+#[cfg(target_arch = "x86_64")]
+impl Kernel for Avx512 {
+    #[inline(always)]
+    fn masks(block: &[u8; 64]) -> Masks {
+        block_masks_avx512(block)
+    }
+    #[inline(always)]
+    fn prefix_xor(x: u64) -> u64 {
+        prefix_xor_clmul(x)
+    }
+}
+
+/// The widest kernel this CPU runs (detected once, then cached loads).
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    Baseline,
+    Avx2,
+    Avx512,
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("pclmulqdq")
+        && std::is_x86_feature_detected!("popcnt")
+}
+
 /// Whether this CPU runs the AVX2 kernel (detected once, then a cached load).
 #[cfg(target_arch = "x86_64")]
 fn has_avx2() -> bool {
-    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("pclmulqdq")
+    std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("pclmulqdq")
+        && std::is_x86_feature_detected!("popcnt")
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -267,6 +329,10 @@ pub struct Scanner {
     /// All ones when the previous block ended inside a string.
     in_str_carry: u64,
     underflow: bool,
+    /// A marker may start in the record being read (the fused prefilter's verdict so far).
+    candidate: bool,
+    /// The last byte of the previous block was a backslash (for `\u` across blocks).
+    bs_top: u64,
 }
 
 impl Scanner {
@@ -280,6 +346,8 @@ impl Scanner {
             bs_carry: 0,
             in_str_carry: 0,
             underflow: false,
+            candidate: false,
+            bs_top: 0,
         }
     }
 
@@ -293,6 +361,12 @@ impl Scanner {
     /// with more data, or to `finish`.
     pub fn feed(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
         #[cfg(target_arch = "x86_64")]
+        if has_avx512() {
+            #[allow(unsafe_code)]
+            // SAFETY: AVX-512F, AVX-512BW and PCLMULQDQ were detected on this CPU.
+            return unsafe { self.feed_avx512(chunk, base, f) };
+        }
+        #[cfg(target_arch = "x86_64")]
         if has_avx2() {
             #[allow(unsafe_code)]
             // SAFETY: AVX2 and PCLMULQDQ were detected on this CPU.
@@ -301,14 +375,33 @@ impl Scanner {
         self.run::<Baseline>(chunk, base, f)
     }
 
-    /// `feed` with the baseline kernel whatever the CPU (tests compare both).
-    #[cfg(test)]
-    pub fn feed_baseline(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
-        self.run::<Baseline>(chunk, base, f)
+    /// `feed` with a chosen kernel, when this CPU has it (tests compare them all); `None`
+    /// when it does not.
+    #[cfg(all(test, target_arch = "x86_64"))]
+    pub fn feed_width(
+        &mut self,
+        width: Width,
+        chunk: &[u8],
+        base: usize,
+        f: &mut impl FnMut(usize, usize),
+    ) -> Option<usize> {
+        #[allow(unsafe_code)]
+        // SAFETY: each kernel runs only after its features were detected.
+        match width {
+            Width::Baseline => Some(self.run::<Baseline>(chunk, base, f)),
+            Width::Avx2 => has_avx2().then(|| unsafe { self.feed_avx2(chunk, base, f) }),
+            Width::Avx512 => has_avx512().then(|| unsafe { self.feed_avx512(chunk, base, f) }),
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,pclmulqdq")]
+    #[target_feature(enable = "avx512f,avx512bw,pclmulqdq,popcnt")]
+    fn feed_avx512(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
+        self.run::<Avx512>(chunk, base, f)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,pclmulqdq,popcnt")]
     fn feed_avx2(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
         self.run::<Avx2>(chunk, base, f)
     }
@@ -316,12 +409,13 @@ impl Scanner {
     #[inline(always)]
     fn run<K: Kernel>(&mut self, chunk: &[u8], base: usize, f: &mut impl FnMut(usize, usize)) -> usize {
         let whole = chunk.len() / 64 * 64;
-        let mut off = 0;
-        while off < whole {
-            let block: &[u8; 64] = chunk[off..off + 64].try_into().expect("64 bytes");
-            self.block::<K>(block, base + off, f);
-            off += 64;
+        // The state lives in registers for the loop, not behind `self`.
+        let mut s = self.clone();
+        for (i, block) in chunk[..whole].chunks_exact(64).enumerate() {
+            let block: &[u8; 64] = block.try_into().expect("64 bytes");
+            s.block::<K>(block, base + i * 64, f);
         }
+        *self = s;
         whole
     }
 
@@ -346,19 +440,51 @@ impl Scanner {
     #[inline(always)]
     fn block<K: Kernel>(&mut self, chunk: &[u8; 64], off: usize, f: &mut impl FnMut(usize, usize)) {
         let m = K::masks(chunk);
-        let esc = escaped(m.backslash, &mut self.bs_carry);
+        self.structure::<K>(&m, 0, chunk, off, &mut |a, b, _| f(a, b));
+    }
+
+    /// The structural part of one block, given its masks. `cand` marks bytes where a marker
+    /// may start (see `fused`); `f(start, end, candidate)` says whether a record holds one.
+    #[inline(always)]
+    fn structure<K: Kernel>(
+        &mut self,
+        m: &Masks,
+        cand: u64,
+        chunk: &[u8; 64],
+        off: usize,
+        f: &mut impl FnMut(usize, usize, bool),
+    ) {
+        // Most blocks hold no backslash: skip the escape arithmetic there.
+        let esc = if m.backslash | self.bs_carry == 0 {
+            0
+        } else {
+            escaped(m.backslash, &mut self.bs_carry)
+        };
         let quotes = m.quote & !esc;
         let in_str = K::prefix_xor(quotes) ^ self.in_str_carry;
         self.in_str_carry = ((in_str as i64) >> 63) as u64;
         let mut structural = (m.open | m.close) & !in_str;
+        // Deep inside a record, no bracket of this block can start or end one (nor
+        // underflow): even if every close came first, the depth would stay above the
+        // record's. Then the depth moves by counts alone.
+        let closes = (m.close & structural).count_ones();
+        if self.depth > self.target + closes {
+            self.depth = self.depth + (m.open & structural).count_ones() - closes;
+            self.candidate |= cand != 0;
+            return;
+        }
+        // Candidate bits from here on belong to the record being read.
+        let mut from = 0u32;
         while structural != 0 {
-            let i = structural.trailing_zeros() as usize;
+            let i = structural.trailing_zeros();
             structural &= structural - 1;
-            let pos = off + i;
+            let pos = off + i as usize;
             if m.open & (1 << i) != 0 {
                 if self.depth == self.target {
                     self.start = pos;
-                    self.start_is_object = chunk[i] == b'{';
+                    self.start_is_object = chunk[i as usize] == b'{';
+                    self.candidate = false;
+                    from = i;
                 }
                 self.depth += 1;
             } else {
@@ -368,11 +494,14 @@ impl Scanner {
                 }
                 self.depth -= 1;
                 if self.depth == self.target && self.start_is_object {
-                    f(self.start, pos + 1);
+                    // Bits from..=i of this block.
+                    let inside = (u64::MAX << from) & (u64::MAX >> (63 - i));
+                    f(self.start, pos + 1, self.candidate || cand & inside != 0);
                     self.last_complete = pos + 1;
                 }
             }
         }
+        self.candidate |= cand & (u64::MAX << from) != 0;
     }
 }
 
@@ -385,12 +514,18 @@ pub fn for_each_record(buf: &[u8], shape: Shape, mut f: impl FnMut(usize, usize)
     s.finish(&buf[done..], done, &mut f)
 }
 
-/// [`for_each_record`] with the baseline kernel (tests compare it with the fast one).
-#[cfg(test)]
-pub fn for_each_record_baseline(buf: &[u8], shape: Shape, mut f: impl FnMut(usize, usize)) -> Result<(), Unbalanced> {
+/// [`for_each_record`] with a chosen kernel (tests compare them all); `None` when this CPU
+/// does not have it.
+#[cfg(all(test, target_arch = "x86_64"))]
+pub fn for_each_record_width(
+    buf: &[u8],
+    shape: Shape,
+    width: Width,
+    mut f: impl FnMut(usize, usize),
+) -> Option<Result<(), Unbalanced>> {
     let mut s = Scanner::new(shape);
-    let done = s.feed_baseline(buf, 0, &mut f);
-    s.finish(&buf[done..], done, &mut f)
+    let done = s.feed_width(width, buf, 0, &mut f)?;
+    Some(s.finish(&buf[done..], done, &mut f))
 }
 
 #[cfg(test)]
