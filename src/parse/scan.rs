@@ -157,11 +157,19 @@ fn block_masks_avx2(block: &[u8; 64]) -> Masks {
 #[inline(always)]
 #[allow(unsafe_code)]
 fn block_masks_avx512(block: &[u8; 64]) -> Masks {
-    use std::arch::x86_64::{_mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_or_si512, _mm512_set1_epi8};
-    // SAFETY: called only where AVX-512F and AVX-512BW were detected at run time; the load
-    // reads the 64 bytes of the array.
+    // SAFETY: called only where AVX-512F was detected at run time; the load reads the 64
+    // bytes of the array.
+    masks_avx512(unsafe { std::arch::x86_64::_mm512_loadu_si512(block.as_ptr().cast()) })
+}
+
+/// The masks of 64 bytes already in a register (the fused scan loads them itself).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code)]
+fn masks_avx512(v: std::arch::x86_64::__m512i) -> Masks {
+    use std::arch::x86_64::{_mm512_cmpeq_epi8_mask, _mm512_or_si512, _mm512_set1_epi8};
+    // SAFETY: called only where AVX-512F and AVX-512BW were detected at run time.
     unsafe {
-        let v = _mm512_loadu_si512(block.as_ptr().cast());
         let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
         Masks {
             quote: _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'"' as i8)),
@@ -240,8 +248,8 @@ impl Kernel for Avx512 {
     }
 }
 
-/// The widest kernel this CPU runs (detected once, then cached loads).
-#[cfg(target_arch = "x86_64")]
+/// A kernel to run whatever the CPU's widest (tests compare them all).
+#[cfg(all(test, target_arch = "x86_64"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Width {
     Baseline,

@@ -13,7 +13,7 @@
 //! accept `Poe`), hence trigrams chosen to be rare in CloudTrail JSON even when mixed.
 //! `\u` (any escape may spell a marker) is found from the backslash mask and one compare.
 
-use super::{Masks, Scanner, Shape, Unbalanced};
+use super::{Scanner, Shape, Unbalanced};
 use std::sync::OnceLock;
 
 /// Eight buckets of trigrams; each marker of `parse::MARKERS` contains one of them. Chosen
@@ -51,11 +51,7 @@ fn tables() -> &'static Tables {
 
 /// Whether this CPU runs the fused scan.
 pub fn fused_available() -> bool {
-    std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx512bw")
-        && std::is_x86_feature_detected!("avx512vbmi")
-        && std::is_x86_feature_detected!("pclmulqdq")
-        && std::is_x86_feature_detected!("popcnt")
+    super::has_avx512() && std::is_x86_feature_detected!("avx512vbmi")
 }
 
 /// [`super::for_each_record`] with the prefilter's verdict per record: `f(start, end,
@@ -119,7 +115,7 @@ impl Scanner {
         f: &mut impl FnMut(usize, usize, bool),
     ) {
         use std::arch::x86_64::{
-            _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_or_si512, _mm512_permutex2var_epi8, _mm512_set1_epi8,
+            _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_permutex2var_epi8, _mm512_set1_epi8,
             _mm512_ternarylogic_epi32, _mm512_test_epi8_mask,
         };
         // SAFETY: the caller guarantees 66 readable bytes at `p` and the CPU features.
@@ -132,13 +128,7 @@ impl Scanner {
             let c2 = _mm512_permutex2var_epi8(tab[4], v2, tab[5]);
             // 0x80: a AND b AND c.
             let all = _mm512_ternarylogic_epi32::<0x80>(c0, c1, c2);
-            let folded = _mm512_or_si512(v0, _mm512_set1_epi8(0x20));
-            let m = Masks {
-                quote: _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'"' as i8)),
-                backslash: _mm512_cmpeq_epi8_mask(v0, _mm512_set1_epi8(b'\\' as i8)),
-                open: _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(b'{' as i8)),
-                close: _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(b'}' as i8)),
-            };
+            let m = super::masks_avx512(v0);
             let mut cand = _mm512_test_epi8_mask(all, all);
             // Few blocks hold a backslash (nor follow one).
             if m.backslash | self.bs_top != 0 {
