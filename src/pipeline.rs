@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::decode::ONE_SHOT_LIMIT;
 use crate::error::{Error, Result};
 use crate::event::{EventRow, TimeRange};
-use crate::frame::sort_events;
+use crate::frame::{merge_sorted, sort_events};
 use crate::parse::{FileInfo, ParseOptions, Worker, parse_file, parse_reader};
 use crate::progress::bytes_bar;
 use crate::source::s3::{S3Options, S3Source, S3Uri, parse_s3_uri};
@@ -197,6 +197,7 @@ pub fn list(opts: &LoadOptions) -> Result<Listing> {
 /// One object read.
 pub struct ObjectOutcome {
     pub object: ObjectRef,
+    /// Sorted as `frame::sort_events` sorts.
     pub events: Vec<EventRow>,
     pub stats: RunStats,
 }
@@ -230,8 +231,10 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
     let bar = bytes_bar(total, opts.progress, "reading");
     let parse = opts.parse();
     let pool = pool(opts.threads)?;
-    let outcome = |object: ObjectRef, (events, stats): (Vec<EventRow>, RunStats)| {
+    let outcome = |object: ObjectRef, (mut events, stats): (Vec<EventRow>, RunStats)| {
         bar.inc(object.size);
+        // On the worker: `load` then only merges.
+        sort_events(&mut events);
         ObjectOutcome { object, events, stats }
     };
     let mut results: Vec<ObjectOutcome> = pool.install(|| {
@@ -342,13 +345,13 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
     let stores = listing.stores.clone();
     let read = read(opts, listing)?;
     let mut stats = read.stats;
-    let mut events: Vec<EventRow> = Vec::with_capacity(read.objects.iter().map(|o| o.events.len()).sum());
-    for o in read.objects {
-        events.extend(o.events);
-    }
-    events.extend(read_stores(opts, &stores, &opts.s3.accounts, &mut stats)?);
+    // Each object's events were sorted on the workers: one merge gathers and orders them.
+    let mut runs: Vec<Vec<EventRow>> = read.objects.into_iter().map(|o| o.events).collect();
+    let mut stored = read_stores(opts, &stores, &opts.s3.accounts, &mut stats)?;
+    sort_events(&mut stored);
+    runs.push(stored);
     stats.normalize();
-    sort_events(&mut events);
+    let events = merge_sorted(runs, opts.threads != 1);
     Ok(Loaded {
         events,
         stats,

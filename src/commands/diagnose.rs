@@ -87,6 +87,7 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     } else {
         Exit::Ok
     };
+    super::discard(ix);
     Ok(super::strict_exit(&a.read, &loaded.stats, ok))
 }
 

@@ -130,5 +130,6 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
         Format::Csv => crate::report::scan::write_csv(w, &report),
         Format::Text => crate::report::scan::write_text(w, &report, style),
     })?;
+    super::discard(ix);
     Ok(super::strict_exit(&a.read, &loaded.stats, Exit::Ok))
 }

@@ -119,6 +119,7 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
             Ok(())
         }
     })?;
+    super::discard(ix);
     Ok(super::strict_exit(&a.read, &loaded.stats, Exit::Ok))
 }
 

@@ -57,7 +57,8 @@ pub struct Index {
     by_account: BTreeMap<String, Vec<Ev>>,
     pub devices: DeviceBook,
     pub policies: PolicyBook,
-    pub series: FailureSeries,
+    /// Built on first use: only D5 reads it, and `timeline` runs no rule.
+    series: std::sync::OnceLock<FailureSeries>,
     /// The IAM snapshot given with the logs (`--iam-snapshot`).
     pub snapshot: Option<SnapshotView>,
 }
@@ -155,7 +156,6 @@ impl Index {
                 }
             }
         }
-        let series = FailureSeries::build(&events, &typo, &actor, &principals);
         Index {
             events,
             principals,
@@ -166,9 +166,16 @@ impl Index {
             by_account,
             devices,
             policies,
-            series,
+            series: std::sync::OnceLock::new(),
             snapshot: view,
         }
+    }
+
+    /// Distinct principals attempting and failing MFA per account and hour, and each account's
+    /// usual level (for D5).
+    pub fn series(&self) -> &FailureSeries {
+        self.series
+            .get_or_init(|| FailureSeries::build(&self.events, &self.typo, &self.actor, &self.principals))
     }
 
     pub fn event(&self, i: Ev) -> &EventRow {

@@ -164,13 +164,13 @@ pub fn eval(p: &Pass) -> Finding {
                     let (h0, h1) = (from.div_euclid(HOUR), to.div_euclid(HOUR));
                     (h0..=h1).map(move |h| h * HOUR)
                 })
-                .map(|h| ix.series.at(a, h).attempting)
+                .map(|h| ix.series().at(a, h).attempting)
                 .max()
                 .unwrap_or(0);
             (a.clone(), max)
         })
         .collect();
-    let usual: BTreeMap<String, Option<u32>> = names.keys().map(|a| (a.clone(), ix.series.baseline(a))).collect();
+    let usual: BTreeMap<String, Option<u32>> = names.keys().map(|a| (a.clone(), ix.series().baseline(a))).collect();
     let above_usual = |a: &str, n: usize| usual.get(a).copied().flatten().is_none_or(|b| n as u32 > b);
     let total: usize = per_account.values().sum();
     let in_acct = per_account.get(&mine).copied().unwrap_or(0);
