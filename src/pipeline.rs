@@ -313,14 +313,14 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
 }
 
 /// Reads the event stores of `listing` in the window of `opts`, counting parts as files and
-/// rows as records so the run summary balances.
+/// rows as records so the run summary balances. One sorted run of events per store.
 fn read_stores(
     opts: &LoadOptions,
     stores: &[PathBuf],
     accounts: &[String],
     stats: &mut RunStats,
-) -> Result<Vec<EventRow>> {
-    let mut events = Vec::new();
+) -> Result<Vec<Vec<EventRow>>> {
+    let mut runs = Vec::new();
     for dir in stores {
         let store = Store::open(dir)?;
         let (rows, st) = store.read(opts.range(), accounts)?;
@@ -333,9 +333,9 @@ fn read_stores(
         stats.records_kept += st.rows_kept;
         stats.records_outside_window += st.rows_outside;
         stats.stores_read.push(dir.display().to_string());
-        events.extend(rows);
+        runs.push(rows);
     }
-    Ok(events)
+    Ok(runs)
 }
 
 /// Lists, reads, decodes and parses every needed object (and reads the event stores given
@@ -347,9 +347,8 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
     let mut stats = read.stats;
     // Each object's events were sorted on the workers: one merge gathers and orders them.
     let mut runs: Vec<Vec<EventRow>> = read.objects.into_iter().map(|o| o.events).collect();
-    let mut stored = read_stores(opts, &stores, &opts.s3.accounts, &mut stats)?;
-    sort_events(&mut stored);
-    runs.push(stored);
+    // `Store::read` sorts each store's rows: they merge as runs too.
+    runs.extend(read_stores(opts, &stores, &opts.s3.accounts, &mut stats)?);
     stats.normalize();
     let events = merge_sorted(runs, opts.threads != 1);
     Ok(Loaded {

@@ -49,19 +49,18 @@ pub fn merge_sorted(runs: Vec<Vec<EventRow>>, helper: bool) -> Vec<EventRow> {
     let mut out: Vec<EventRow> = Vec::with_capacity(total);
     // A fresh buffer of megabytes pays a page fault per 4 KiB on first touch (on this
     // project's VMs, three times the cost of the move itself).
-    let helper = helper && total * std::mem::size_of::<EventRow>() >= 1 << 20;
-    let from = std::thread::scope(|s| {
-        let spare = out.spare_capacity_mut();
-        let (mine, theirs) = spare.split_at_mut(if helper { spare.len() / 3 } else { spare.len() });
-        if helper {
+    let from = if helper && total * std::mem::size_of::<EventRow>() >= 1 << 20 {
+        std::thread::scope(|s| {
+            let spare = out.spare_capacity_mut();
+            let (mine, theirs) = spare.split_at_mut(spare.len() / 3);
             s.spawn(move || theirs.iter_mut().for_each(|r| *r = MaybeUninit::zeroed()));
-        }
-        let from = merge_order(&runs);
-        if helper {
+            let from = merge_order(&runs);
             mine.iter_mut().for_each(|r| *r = MaybeUninit::zeroed());
-        }
-        from
-    });
+            from
+        })
+    } else {
+        merge_order(&runs)
+    };
     let mut runs: Vec<std::vec::IntoIter<EventRow>> = runs.into_iter().map(Vec::into_iter).collect();
     out.extend(from.into_iter().filter_map(|r| runs[r as usize].next()));
     out
