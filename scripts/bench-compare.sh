@@ -13,7 +13,8 @@
 #      an endless record) at the default cap: time and peak RSS, each and all at once;
 #   4. with S3=1, `mfatrail timeline` over the same archive served from memory by the
 #      bench's own S3 server (examples/s3_server.rs), with GETs and bytes in flight, and
-#      the CPU seconds of client and server (they share the machine's cores).
+#      the CPU seconds of client and server (they share the machine's cores); then with a
+#      core each (taskset), against local on the client's core.
 # Medians of RUNS runs; peak RSS is the largest of the runs (/usr/bin/time -v).
 #
 #   MB=1000 THREADS=2 RUNS=5 [S3=1] scripts/bench-compare.sh
@@ -167,4 +168,23 @@ if [[ "${S3:-0}" == 1 ]]; then
     sv = srv / tick / n
     printf "CPU seconds per run: local %.2f; S3 client %.2f, server %.2f; %d cores can give at best %.2f s\n", lc, sc, sv, th, (sc + sv) / th
   }'
+  # The same with a core each, so the server takes no CPU from the client: the server (all
+  # its threads) on the last core, the client on core 0 with one parse thread, against local
+  # on core 0 with one parse thread. Pairs back to back, as above.
+  if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
+    last=$(( $(nproc) - 1 ))
+    taskset -a -p -c "$last" "$SERVER" > /dev/null
+    declare -a pl_t=() ps_t=() pp=()
+    for _ in $(seq "$RUNS"); do
+      read -r tl _ _ < <(measure taskset -c 0 "$BIN" timeline --user alice --source "$DIR" --threads 1 --quiet); pl_t+=("$tl")
+      read -r ts _ _ < <(measure taskset -c 0 "$BIN" timeline --user alice --source s3://bench --endpoint-url "http://127.0.0.1:$PORT" --threads 1 --quiet); ps_t+=("$ts")
+      pp+=("$(awk -v a="$tl" -v b="$ts" 'BEGIN {print a/b}')")
+    done
+    plt=$(printf '%s\n' "${pl_t[@]}" | median); pst=$(printf '%s\n' "${ps_t[@]}" | median); ppr=$(printf '%s\n' "${pp[@]}" | median)
+    awk -v b="$BYTES" -v l="$plt" -v s="$pst" -v p="$ppr" -v c="$last" 'BEGIN {
+      printf "%-34s %8.2f %10.0f\n", "timeline, local, core 0", l, b/1e6/l
+      printf "%-34s %8.2f %10.0f\n", "timeline, S3, core 0 (server: " c ")", s, b/1e6/s
+      printf "ratio (S3 / local throughput), a core each: %.2f (median of the runs'"'"' own ratios), %.2f (of the medians)\n", p, l/s
+    }'
+  fi
 fi

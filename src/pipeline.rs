@@ -276,8 +276,10 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
     if let Some(src) = &source
         && !s3.is_empty()
     {
-        // Whole objects buffered between the network and the CPU: bounded memory.
-        let (tx, mut rx) = tokio::sync::mpsc::channel(opts.s3.concurrency.max(2));
+        // Whole objects buffered between the network and the CPU. What bounds memory is the
+        // source's byte budget, not this queue's length: a queue full before the budget would
+        // wake the fetching thread once per object parsed.
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
         std::thread::scope(|scope| {
             scope.spawn(move || src.fetch(s3, tx));
             let got: Vec<ObjectOutcome> = pool.install(|| {

@@ -83,9 +83,15 @@ fn markers() -> &'static AhoCorasick {
     })
 }
 
+/// The `\\u` searcher, built once: building one per record showed in profiles.
+fn escapes() -> &'static memchr::memmem::Finder<'static> {
+    static F: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    F.get_or_init(|| memchr::memmem::Finder::new(ESCAPE))
+}
+
 /// How many marker and `\\u` hits a buffer holds (the profiler's view of that pass).
 pub fn marker_hits(json: &[u8]) -> usize {
-    markers().find_iter(json).count() + memchr::memmem::find_iter(json, ESCAPE).count()
+    markers().find_iter(json).count() + escapes().find_iter(json).count()
 }
 
 /// Options of the parse stage.
@@ -417,7 +423,7 @@ fn shape_of(json: &[u8], w: &mut Parser) -> Result<Shape, &'static str> {
 /// Whether a record's bytes hold a marker or a `\u` escape (the per-record test of the
 /// streaming path; the one-shot path searches the whole buffer once).
 fn marked(bytes: &[u8]) -> bool {
-    markers().is_match(bytes) || memchr::memmem::find(bytes, ESCAPE).is_some()
+    markers().is_match(bytes) || escapes().find(bytes).is_some()
 }
 
 fn parse_json(
@@ -445,7 +451,7 @@ fn parse_json(
     if !opts.full_parse && !fused {
         hits.extend(markers().find_iter(json).map(|m| m.start()));
         let before = hits.len();
-        hits.extend(memchr::memmem::find_iter(json, ESCAPE));
+        hits.extend(escapes().find_iter(json));
         if hits.len() > before {
             hits.sort_unstable();
         }

@@ -337,8 +337,9 @@ pub struct Scanner {
     /// All ones when the previous block ended inside a string.
     in_str_carry: u64,
     underflow: bool,
-    /// A marker may start in the record being read (the fused prefilter's verdict so far).
-    candidate: bool,
+    /// Where a marker may start in the record being read (the fused prefilter's verdict so
+    /// far, as the OR of the blocks' candidate bits: one `or` per block, tested at the end).
+    candidate: u64,
     /// The last byte of the previous block was a backslash (for `\u` across blocks).
     bs_top: u64,
 }
@@ -354,7 +355,7 @@ impl Scanner {
             bs_carry: 0,
             in_str_carry: 0,
             underflow: false,
-            candidate: false,
+            candidate: 0,
             bs_top: 0,
         }
     }
@@ -478,7 +479,7 @@ impl Scanner {
         let closes = (m.close & structural).count_ones();
         if self.depth > self.target + closes {
             self.depth = self.depth + (m.open & structural).count_ones() - closes;
-            self.candidate |= cand != 0;
+            self.candidate |= cand;
             return;
         }
         // Candidate bits from here on belong to the record being read.
@@ -491,7 +492,7 @@ impl Scanner {
                 if self.depth == self.target {
                     self.start = pos;
                     self.start_is_object = chunk[i as usize] == b'{';
-                    self.candidate = false;
+                    self.candidate = 0;
                     from = i;
                 }
                 self.depth += 1;
@@ -504,12 +505,12 @@ impl Scanner {
                 if self.depth == self.target && self.start_is_object {
                     // Bits from..=i of this block.
                     let inside = (u64::MAX << from) & (u64::MAX >> (63 - i));
-                    f(self.start, pos + 1, self.candidate || cand & inside != 0);
+                    f(self.start, pos + 1, (self.candidate | (cand & inside)) != 0);
                     self.last_complete = pos + 1;
                 }
             }
         }
-        self.candidate |= cand & (u64::MAX << from) != 0;
+        self.candidate |= cand & (u64::MAX << from);
     }
 }
 

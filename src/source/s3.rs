@@ -123,8 +123,12 @@ pub struct S3Source {
 
 /// Object bytes held at once between the network and the parsers (fetching, queued or
 /// being parsed): with the one-shot limit on an object's size, what bounds the memory of
-/// an S3 read whatever the objects' sizes and the concurrency.
-const BYTE_BUDGET_KIB: u32 = 64 << 10;
+/// an S3 read whatever the objects' sizes and the concurrency. 32 MiB of CloudTrail gzip
+/// is about a tenth of a second of parsing per core: enough to ride out slow GETs.
+const BYTE_BUDGET_KIB: u32 = 32 << 10;
+
+/// Budget that must be free again before the fetch loop, once out of budget, goes on.
+const WAKE_KIB: u32 = BYTE_BUDGET_KIB / 4;
 
 /// Live counts of requests and bytes in flight, and their peaks.
 #[derive(Debug, Default)]
@@ -176,8 +180,10 @@ pub type Fetched = (ObjectRef, std::result::Result<Vec<u8>, String>, Held);
 
 impl S3Source {
     pub fn connect(opts: &S3Options) -> Result<S3Source> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        // One thread does all the I/O (the one that calls `block_on`): the bytes are few
+        // next to the CPU stage's work, and a pool of I/O workers only adds wake-ups and
+        // context switches on the cores the parsers need.
+        let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::ThreadPool(e.to_string()))?;
@@ -288,8 +294,22 @@ impl S3Source {
                 let kib = u32::try_from(obj.size.div_ceil(1024))
                     .unwrap_or(u32::MAX)
                     .clamp(1, BYTE_BUDGET_KIB);
-                let Ok(bytes_permit) = budget.clone().acquire_many_owned(kib).await else {
-                    break;
+                let bytes_permit = match budget.clone().try_acquire_many_owned(kib) {
+                    Ok(p) => p,
+                    Err(tokio::sync::TryAcquireError::Closed) => break,
+                    // Out of budget: wait until a good share of it is free again, not just
+                    // this object's. The parsers then free many objects between two
+                    // wake-ups of this thread instead of one each (on a core they share, a
+                    // wake-up per object cost more than the GETs' own work).
+                    Err(tokio::sync::TryAcquireError::NoPermits) => {
+                        let Ok(mut p) = budget.clone().acquire_many_owned(kib.max(WAKE_KIB)).await else {
+                            break;
+                        };
+                        match p.split(kib as usize) {
+                            Some(mine) => mine,
+                            None => p,
+                        }
+                    }
                 };
                 let Ok(permit) = limit.clone().acquire_owned().await else {
                     break;

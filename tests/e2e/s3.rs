@@ -414,3 +414,48 @@ fn objects_too_large_to_hold_are_read_in_ranges_with_the_same_result() {
     assert!(f["gets"].as_u64().unwrap() >= 10, "{f}");
     assert!(f["peak_bytes_in_flight"].as_u64().unwrap() <= 2 * (8 << 20), "{f}");
 }
+
+#[test]
+fn objects_past_the_byte_budget_are_all_read_and_the_budget_holds() {
+    use std::io::Write;
+    let s = start();
+    let dir = s.root.path().join("bucket-one/many");
+    std::fs::create_dir_all(&dir).unwrap();
+    // 40 objects of 1 MiB (stored gzip: the size on the wire), 40 MiB in all: past the
+    // 32 MiB budget of object bytes held, so the fetching waits for the parser (one thread)
+    // to free a share of it, again and again, and must neither stall nor lose an object.
+    let n = 40;
+    for i in 0..n {
+        let event = format!(
+            r#"{{"eventTime":"2026-11-27T10:{:02}:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"ev-{i}","userIdentity":{{"type":"IAMUser","userName":"mallory","accountId":"111122223333"}},"responseElements":{{"ConsoleLogin":"Failure"}},"additionalEventData":{{"MFAUsed":"Yes"}},"errorMessage":"Failed authentication"}}"#,
+            i % 60
+        );
+        let doc = format!("{{\"Records\":[{event}{}]}}", " ".repeat(1 << 20));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        gz.write_all(doc.as_bytes()).unwrap();
+        std::fs::write(dir.join(format!("part-{i:02}.json.gz")), gz.finish().unwrap()).unwrap();
+    }
+    let out = s.run(
+        &[
+            "timeline",
+            "-u",
+            "mallory",
+            "--format",
+            "json",
+            "--threads",
+            "1",
+            "-s",
+            "s3://bucket-one/many",
+        ],
+        SK,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(v["inputs"]["files_read"], n, "{}", v["inputs"]);
+    assert_eq!(v["events"].as_array().unwrap().len(), n as usize);
+    let f = &v["inputs"]["s3"];
+    assert_eq!(f["gets"], n, "{f}");
+    // The first 32 GETs alone start with 32 MiB held: the budget, not the GETs, was the limit.
+    let peak = f["peak_bytes_in_flight"].as_u64().unwrap();
+    assert!(peak > 24 << 20 && peak <= 32 << 20, "{f}");
+}
