@@ -420,8 +420,9 @@ fn shape_of(json: &[u8], w: &mut Parser) -> Result<Shape, &'static str> {
     Ok(shape)
 }
 
-/// Whether a record's bytes hold a marker or a `\u` escape (the per-record test of the
-/// streaming path; the one-shot path searches the whole buffer once).
+/// Whether a record's bytes hold a marker or a `\u` escape: the exact per-record test of the
+/// streaming path and of the fused prefilter's candidates (without the fused pass, the
+/// one-shot path searches the whole buffer once instead).
 fn marked(bytes: &[u8]) -> bool {
     markers().is_match(bytes) || escapes().find(bytes).is_some()
 }
