@@ -1,6 +1,7 @@
 //! A loopback S3 protocol server for benchmarks and manual tries:
-//! `cargo run --release --example s3_server -- ROOT PORT`. A bucket is a folder under
-//! ROOT. Credentials: AKIAMFATRAILBENCH / mfatrail-bench-secret.
+//! `cargo run --release --example s3_server -- ROOT PORT [LATENCY_MS]`. A bucket is a folder
+//! under ROOT. Credentials: AKIAMFATRAILBENCH / mfatrail-bench-secret. With LATENCY_MS,
+//! every LIST and GET answers that much later, as S3's time to first byte (tens of ms).
 //!
 //! It serves every object from memory, with its ETag (MD5) computed once at start, so
 //! that a benchmark measures the client, not the server: s3s-fs walks the bucket's
@@ -27,9 +28,16 @@ struct Obj {
 #[derive(Default)]
 struct Memory {
     buckets: BTreeMap<String, BTreeMap<String, Obj>>,
+    latency: std::time::Duration,
 }
 
 impl Memory {
+    async fn delay(&self) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+    }
+
     fn load(root: &Path) -> std::io::Result<Memory> {
         let mut m = Memory::default();
         for b in std::fs::read_dir(root)? {
@@ -82,6 +90,7 @@ impl S3 for Memory {
     }
 
     async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+        self.delay().await;
         let input = req.input;
         let objects = self.bucket(&input.bucket)?;
         let prefix = input.prefix.clone().unwrap_or_default();
@@ -149,6 +158,7 @@ impl S3 for Memory {
     }
 
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        self.delay().await;
         let input = req.input;
         let obj = self
             .bucket(&input.bucket)?
@@ -183,7 +193,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let root = args.next().ok_or("usage: s3_server ROOT PORT")?;
     let port: u16 = args.next().ok_or("usage: s3_server ROOT PORT")?.parse()?;
-    let memory = Memory::load(Path::new(&root)).map_err(|e| format!("{root}: {e}"))?;
+    let mut memory = Memory::load(Path::new(&root)).map_err(|e| format!("{root}: {e}"))?;
+    memory.latency = std::time::Duration::from_millis(args.next().map_or(Ok(0), |ms| ms.parse())?);
     let n: usize = memory.buckets.values().map(BTreeMap::len).sum();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

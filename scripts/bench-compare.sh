@@ -14,7 +14,9 @@
 #   4. with S3=1, `mfatrail timeline` over the same archive served from memory by the
 #      bench's own S3 server (examples/s3_server.rs), with GETs and bytes in flight, and
 #      the CPU seconds of client and server (they share the machine's cores); then with a
-#      core each (taskset), against local on the client's core.
+#      core each (taskset), against local on the client's core; and against a server that
+#      waits LAT_MS (20) before each answer, as S3 does, over this archive and over a wide
+#      tree (40 accounts, an organization trail's shape), with the LISTs and GETs made.
 # Medians of RUNS runs; peak RSS is the largest of the runs (/usr/bin/time -v).
 #
 #   MB=1000 THREADS=2 RUNS=5 [S3=1] scripts/bench-compare.sh
@@ -137,9 +139,14 @@ rm -rf "$BOMBS"
 # 4. S3, against a server that serves from memory.
 if [[ "${S3:-0}" == 1 ]]; then
   cargo build --release --quiet --example s3_server
+  # A wide tree besides: an organization trail's shape (many accounts), where the listing
+  # is most of the requests.
+  WIDE=${WIDE:-bench-data/gen-wide-40acct}
+  [[ -d "$WIDE/AWSLogs" ]] || "$BIN" gen --out "$WIDE" --mb 300 --accounts 40 --seed 3 --scenario device_deleted >&2
   S3ROOT=$(mktemp -d)
-  mkdir -p "$S3ROOT/bench"
+  mkdir -p "$S3ROOT/bench" "$S3ROOT/wide"
   cp -r "$DIR/AWSLogs" "$S3ROOT/bench/"
+  cp -r "$WIDE/AWSLogs" "$S3ROOT/wide/"
   PORT=${PORT:-19000}
   target/release/examples/s3_server "$S3ROOT" "$PORT" 2>/dev/null &
   SERVER=$!
@@ -158,7 +165,7 @@ if [[ "${S3:-0}" == 1 ]]; then
   done
   s1=$(srv_cpu)
   "$BIN" timeline --user alice --source s3://bench --endpoint-url "http://127.0.0.1:$PORT" --threads "$THREADS" --quiet --format json \
-    | python3 -c "import json,sys; f=json.load(sys.stdin)['inputs']['s3']; print('S3: %d GETs, at most %d in flight, at most %.1f MB of objects held' % (f['gets'], f['peak_gets_in_flight'], f['peak_bytes_in_flight']/1e6))"
+    | python3 -c "import json,sys; f=json.load(sys.stdin)['inputs']['s3']; print('S3: %d LISTs, %d GETs, at most %d in flight, at most %.1f MB of objects held' % (f['lists'], f['gets'], f['peak_gets_in_flight'], f['peak_bytes_in_flight']/1e6))"
   st=$(printf '%s\n' "${s3_t[@]}" | median); sr=$(printf '%s\n' "${s3_r[@]}" | sort -n | tail -1)
   sc=$(printf '%s\n' "${s3_c[@]}" | median)
   awk -v b="$BYTES" -v rt="$rt" -v st="$st" -v sr="$sr" -v sc="$sc" -v lc="$LOCAL_CPU" -v srv="$(( s1 - s0 ))" -v tick="$tick" -v n="$RUNS" -v th="$THREADS" 'BEGIN {
@@ -186,5 +193,23 @@ if [[ "${S3:-0}" == 1 ]]; then
       printf "%-34s %8.2f %10.0f\n", "timeline, S3, core 0 (server: " c ")", s, b/1e6/s
       printf "ratio (S3 / local throughput), a core each: %.2f (median of the runs'"'"' own ratios), %.2f (of the medians)\n", p, l/s
     }'
+    taskset -a -p -c "0-$last" "$SERVER" > /dev/null
   fi
+  # S3 itself answers each request after tens of ms: a second server waits LAT_MS before
+  # each answer. The GETs start with the first page listed, so on the wide tree the reading
+  # hides behind the listing.
+  LAT=${LAT_MS:-20}
+  target/release/examples/s3_server "$S3ROOT" "$(( PORT + 1 ))" "$LAT" 2>/dev/null &
+  SLOW=$!
+  trap 'kill $SERVER $SLOW 2>/dev/null; rm -rf "$S3ROOT"' EXIT
+  for _ in $(seq 120); do (exec 3<>"/dev/tcp/127.0.0.1/$(( PORT + 1 ))") 2>/dev/null && break; sleep 0.5; done
+  for b in bench wide; do
+    declare -a lt=()
+    for _ in $(seq "$RUNS"); do
+      read -r t _ _ < <(measure "$BIN" timeline --user alice --source "s3://$b" --endpoint-url "http://127.0.0.1:$(( PORT + 1 ))" --threads "$THREADS" --quiet); lt+=("$t")
+    done
+    req=$("$BIN" timeline --user alice --source "s3://$b" --endpoint-url "http://127.0.0.1:$(( PORT + 1 ))" --threads "$THREADS" --quiet --format json \
+      | python3 -c "import json,sys; f=json.load(sys.stdin)['inputs']['s3']; print('%d LISTs, %d GETs' % (f['lists'], f['gets']))")
+    printf "%-34s %8.2f   (%s)\n" "S3 at ${LAT} ms a request: $b" "$(printf '%s\n' "${lt[@]}" | median)" "$req"
+  done
 fi

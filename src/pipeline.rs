@@ -119,6 +119,8 @@ pub fn split_sources(sources: &[PathBuf]) -> Result<Sources> {
 pub struct Listing {
     local: Vec<ObjectRef>,
     s3: Vec<ObjectRef>,
+    /// S3 sources not listed yet: [`read`] lists them while it fetches (see [`list_lazily`]).
+    s3_unlisted: Vec<S3Uri>,
     source: Option<Arc<S3Source>>,
     pub stores: Vec<PathBuf>,
     pub stats: RunStats,
@@ -126,7 +128,7 @@ pub struct Listing {
 }
 
 impl Listing {
-    /// Objects listed for reading.
+    /// Objects listed for reading (none yet of the S3 sources listed lazily).
     pub fn len(&self) -> usize {
         self.local.len() + self.s3.len()
     }
@@ -154,6 +156,7 @@ impl Listing {
         Listing {
             local,
             s3,
+            s3_unlisted: Vec::new(),
             source: self.source.clone(),
             stores: Vec::new(),
             stats: RunStats::default(),
@@ -164,6 +167,16 @@ impl Listing {
 
 /// Lists and prunes every raw source of `opts`.
 pub fn list(opts: &LoadOptions) -> Result<Listing> {
+    list_sources(opts, true)
+}
+
+/// Like [`list`], except that S3 sources are listed by [`read`] while it fetches: the first
+/// objects are read while the listing goes on. For runs that read all they list at once.
+pub fn list_lazily(opts: &LoadOptions) -> Result<Listing> {
+    list_sources(opts, false)
+}
+
+fn list_sources(opts: &LoadOptions, s3_now: bool) -> Result<Listing> {
     let started = Instant::now();
     let window = opts.window;
     let mut stats = RunStats::default();
@@ -179,14 +192,23 @@ pub fn list(opts: &LoadOptions) -> Result<Listing> {
         Some(Arc::new(S3Source::connect(&opts.s3)?))
     };
     let mut s3 = Vec::new();
-    if let Some(src) = &source {
-        for u in &sources.s3 {
-            s3.extend(src.list(u, &window, &mut stats)?);
+    let mut s3_unlisted = Vec::new();
+    match &source {
+        Some(src) if s3_now => {
+            for u in &sources.s3 {
+                s3.extend(src.list(u, &window, &mut stats)?);
+            }
+            // An object under two of the sources is read once.
+            s3.sort_by(|a, b| a.uri.cmp(&b.uri));
+            s3.dedup_by(|a, b| a.loc == b.loc);
+            stats.s3 = Some(src.flight());
         }
+        _ => s3_unlisted = sources.s3,
     }
     Ok(Listing {
         local,
         s3,
+        s3_unlisted,
         source,
         stores: sources.stores,
         stats,
@@ -214,12 +236,13 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
     let Listing {
         local,
         s3,
+        s3_unlisted,
         source,
         mut stats,
         started,
         ..
     } = listing;
-    if local.is_empty() && s3.is_empty() {
+    if local.is_empty() && s3.is_empty() && s3_unlisted.is_empty() {
         // Nothing to read (an event store alone): no thread pool, no progress bar.
         return Ok(ReadResult {
             objects: Vec::new(),
@@ -227,6 +250,7 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
             elapsed: started.elapsed(),
         });
     }
+    let flight_before = source.as_ref().map(|s| s.flight());
     let total: u64 = local.iter().chain(&s3).map(|o| o.size).sum();
     let bar = bytes_bar(total, opts.progress, "reading");
     let parse = opts.parse();
@@ -257,31 +281,26 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
             })
             .collect()
     });
-    // S3 objects too large to hold whole are read in ranges by the CPU stage.
-    let (large, s3): (Vec<ObjectRef>, Vec<ObjectRef>) = s3.into_iter().partition(|o| o.size > ONE_SHOT_LIMIT);
     if let Some(src) = &source
-        && !large.is_empty()
-    {
-        let got: Vec<ObjectOutcome> = pool.install(|| {
-            large
-                .into_par_iter()
-                .map(|obj| {
-                    let read = parse_streamed(src.ranged(&obj), &obj, &parse);
-                    outcome(obj, read)
-                })
-                .collect()
-        });
-        results.extend(got);
-    }
-    if let Some(src) = &source
-        && !s3.is_empty()
+        && !(s3.is_empty() && s3_unlisted.is_empty())
     {
         // Whole objects buffered between the network and the CPU. What bounds memory is the
         // source's byte budget, not this queue's length: a queue full before the budget would
         // wake the fetching thread once per object parsed.
         let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
-        std::thread::scope(|scope| {
-            scope.spawn(move || src.fetch(s3, tx));
+        let (listed, got) = std::thread::scope(|scope| {
+            let fetching = scope.spawn(|| {
+                let (large, small): (Vec<ObjectRef>, Vec<ObjectRef>) =
+                    s3.into_iter().partition(|o| o.size > ONE_SHOT_LIMIT);
+                if s3_unlisted.is_empty() {
+                    src.fetch(small, tx);
+                    return Ok((large, RunStats::default()));
+                }
+                let mut st = RunStats::default();
+                let found = |o: &ObjectRef| bar.inc_length(o.size);
+                let more = src.list_and_fetch(&s3_unlisted, &opts.window, &mut st, ONE_SHOT_LIMIT, found, tx)?;
+                Ok::<_, crate::error::Error>(([large, more].concat(), st))
+            });
             let got: Vec<ObjectOutcome> = pool.install(|| {
                 std::iter::from_fn(move || rx.blocking_recv())
                     .par_bridge()
@@ -295,8 +314,25 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
                     })
                     .collect()
             });
-            results.extend(got);
+            let listed = fetching
+                .join()
+                .unwrap_or_else(|_| Err(crate::error::Error::ThreadPool("the S3 fetch thread panicked".into())));
+            (listed, got)
         });
+        let (large, listing_stats) = listed?;
+        stats.merge(listing_stats);
+        results.extend(got);
+        // Objects too large to hold whole: read in ranges by the CPU stage.
+        let got: Vec<ObjectOutcome> = pool.install(|| {
+            large
+                .into_par_iter()
+                .map(|obj| {
+                    let read = parse_streamed(src.ranged(&obj), &obj, &parse);
+                    outcome(obj, read)
+                })
+                .collect()
+        });
+        results.extend(got);
     }
     bar.finish_and_clear();
     // Deterministic order whatever the scheduling.
@@ -304,8 +340,9 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
     for r in &results {
         stats.merge(r.stats.clone());
     }
-    if let Some(src) = &source {
-        stats.s3 = Some(src.flight());
+    if let (Some(src), Some(before)) = (&source, flight_before) {
+        // This read's requests only: a listing read in steps shares one source.
+        stats.add_s3(Some(src.flight().since(&before)));
     }
     Ok(ReadResult {
         objects: results,
@@ -343,7 +380,7 @@ fn read_stores(
 /// Lists, reads, decodes and parses every needed object (and reads the event stores given
 /// as sources); returns the sorted events.
 pub fn load(opts: &LoadOptions) -> Result<Loaded> {
-    let listing = list(opts)?;
+    let listing = list_lazily(opts)?;
     let stores = listing.stores.clone();
     let read = read(opts, listing)?;
     let mut stats = read.stats;

@@ -67,12 +67,25 @@ pub struct RunStats {
 /// What reading from S3 held at its peak: the figures that bound its memory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct S3Flight {
+    /// ListObjectsV2 requests (a page each).
+    pub lists: u64,
     /// GetObject requests (ranged GETs of large objects included).
     pub gets: u64,
     /// The most GETs in flight at once.
     pub peak_gets_in_flight: u64,
     /// The most object bytes held at once: fetched or being fetched, not yet parsed.
     pub peak_bytes_in_flight: u64,
+}
+
+impl S3Flight {
+    /// The requests made since `before` (same source); the peaks stay the source's.
+    pub fn since(&self, before: &S3Flight) -> S3Flight {
+        S3Flight {
+            lists: self.lists - before.lists,
+            gets: self.gets - before.gets,
+            ..*self
+        }
+    }
 }
 
 /// One step of a read in phases.
@@ -168,16 +181,22 @@ impl RunStats {
         self.files_unchanged += o.files_unchanged;
         self.stores_read.extend(o.stores_read);
         self.phases.extend(o.phases);
-        self.s3 = match (self.s3, o.s3) {
+        self.add_s3(o.s3);
+        let room = MALFORMED_EXAMPLES.saturating_sub(self.problem_examples.len());
+        self.problem_examples.extend(o.problem_examples.into_iter().take(room));
+    }
+
+    /// Adds the requests of another part of the run (the peaks are the larger).
+    pub fn add_s3(&mut self, o: Option<S3Flight>) {
+        self.s3 = match (self.s3, o) {
             (Some(a), Some(b)) => Some(S3Flight {
+                lists: a.lists + b.lists,
                 gets: a.gets + b.gets,
                 peak_gets_in_flight: a.peak_gets_in_flight.max(b.peak_gets_in_flight),
                 peak_bytes_in_flight: a.peak_bytes_in_flight.max(b.peak_bytes_in_flight),
             }),
             (a, b) => a.or(b),
         };
-        let room = MALFORMED_EXAMPLES.saturating_sub(self.problem_examples.len());
-        self.problem_examples.extend(o.problem_examples.into_iter().take(room));
     }
 
     /// Sorts the lists so reports do not depend on thread scheduling.

@@ -175,7 +175,8 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
     if let Some(f) = &s.s3 {
         writeln!(
             w,
-            "  s3:      {} GETs, at most {} in flight holding {}",
+            "  s3:      {} LISTs, {} GETs, at most {} in flight holding {}",
+            f.lists,
             f.gets,
             f.peak_gets_in_flight,
             human_bytes(f.peak_bytes_in_flight)

@@ -6,6 +6,7 @@
 //! concurrent GETs on tokio and handed, whole, to the CPU stage through a
 //! bounded channel, so memory stays bounded and neither side idles.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -133,6 +134,7 @@ const WAKE_KIB: u32 = BYTE_BUDGET_KIB / 4;
 /// Live counts of requests and bytes in flight, and their peaks.
 #[derive(Debug, Default)]
 struct Gauges {
+    lists: AtomicU64,
     gets: AtomicU64,
     gets_now: AtomicU64,
     gets_peak: AtomicU64,
@@ -215,66 +217,85 @@ impl S3Source {
         })
     }
 
-    /// Lists the objects of `uri` that can hold events of `window`. Folders are listed
-    /// concurrently (a LIST costs a round trip; an organization trail has thousands of
-    /// account/region/day folders), each one's pages in order.
+    /// Lists the objects of `uri` that can hold events of `window`, sorted.
     pub fn list(&self, uri: &S3Uri, window: &Window, stats: &mut RunStats) -> Result<Vec<ObjectRef>> {
-        let shown = format!("s3://{}/{}", uri.bucket, uri.prefix);
-        self.rt.block_on(async {
-            let mut out = Vec::new();
-            let limit = Arc::new(Semaphore::new(LIST_CONCURRENCY));
-            let mut tasks = tokio::task::JoinSet::new();
-            let spawn = |tasks: &mut tokio::task::JoinSet<_>, prefix: String| {
-                let (client, bucket, limit) = (self.client.clone(), uri.bucket.clone(), limit.clone());
-                let page_size = self.opts.page_size;
-                tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await;
-                    list_folder(&client, &bucket, &prefix, page_size).await
-                });
-            };
-            spawn(&mut tasks, uri.prefix.clone());
-            while let Some(done) = tasks.join_next().await {
-                let (prefixes, objects) = done
-                    .map_err(|e| Error::usage("--source", shown.clone(), format!("listing failed: {e}")))?
-                    .map_err(|e| s3_error("cannot list", &shown, &e))?;
-                for p in prefixes {
-                    let comps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
-                    let last = comps.last().copied().unwrap_or("");
-                    if last == "CloudTrail-Digest" || last == "CloudTrail-Insight" {
-                        stats.dirs_skipped_not_events += 1;
-                    } else if folder_key_range_of(&comps).is_some_and(|(lo, hi)| !window.overlaps_key_times(lo, hi))
-                        || self.opts.filtered_out(&comps)
-                    {
-                        stats.dirs_pruned += 1;
-                    } else {
-                        spawn(&mut tasks, p);
-                    }
-                }
-                for (key, size, etag) in objects {
-                    let loc = Location::S3 {
-                        bucket: uri.bucket.clone(),
-                        key: key.clone(),
-                    };
-                    let named = key == uri.prefix;
-                    out.extend(consider(
-                        format!("s3://{}/{key}", uri.bucket),
-                        loc,
-                        size,
-                        etag.map(|t| format!("etag:{}", t.trim_matches('"'))),
-                        named,
-                        window,
-                        stats,
-                    ));
-                }
-            }
-            out.sort_by(|a, b| a.uri.cmp(&b.uri));
-            Ok(out)
-        })
+        let mut out = Vec::new();
+        self.rt.block_on(self.walk(uri, window, stats, &mut |o| out.push(o)))?;
+        out.sort_by(|a, b| a.uri.cmp(&b.uri));
+        Ok(out)
     }
 
-    /// Requests made and the peaks in flight so far.
+    /// Walks the key layout under `uri`, handing each object that can hold events of
+    /// `window` to `found` as soon as its page is listed. Folders are listed concurrently
+    /// (a LIST costs a round trip; an organization trail has thousands of
+    /// account/region/day folders), each one's pages in order.
+    async fn walk(
+        &self,
+        uri: &S3Uri,
+        window: &Window,
+        stats: &mut RunStats,
+        found: &mut impl FnMut(ObjectRef),
+    ) -> Result<()> {
+        let shown = format!("s3://{}/{}", uri.bucket, uri.prefix);
+        let limit = Arc::new(Semaphore::new(LIST_CONCURRENCY));
+        let mut tasks = tokio::task::JoinSet::new();
+        let spawn = |tasks: &mut tokio::task::JoinSet<_>, prefix: String, token: Option<String>| {
+            let (client, bucket, limit) = (self.client.clone(), uri.bucket.clone(), limit.clone());
+            let (page_size, gauges) = (self.opts.page_size, self.gauges.clone());
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                gauges.lists.fetch_add(1, Ordering::Relaxed);
+                list_page(&client, &bucket, prefix, token, page_size).await
+            });
+        };
+        spawn(&mut tasks, uri.prefix.clone(), None);
+        while let Some(done) = tasks.join_next().await {
+            let page = done
+                .map_err(|e| Error::usage("--source", shown.clone(), format!("listing failed: {e}")))?
+                .map_err(|(prefix, e)| s3_error("cannot list", &format!("s3://{}/{prefix}", uri.bucket), &e))?;
+            if let Some(token) = page.next {
+                spawn(&mut tasks, page.prefix, Some(token));
+            }
+            for p in page.prefixes {
+                let comps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
+                let last = comps.last().copied().unwrap_or("");
+                if last == "CloudTrail-Digest" || last == "CloudTrail-Insight" {
+                    stats.dirs_skipped_not_events += 1;
+                } else if folder_key_range_of(&comps).is_some_and(|(lo, hi)| !window.overlaps_key_times(lo, hi))
+                    || self.opts.filtered_out(&comps)
+                {
+                    stats.dirs_pruned += 1;
+                } else {
+                    spawn(&mut tasks, p, None);
+                }
+            }
+            for (key, size, etag) in page.objects {
+                let loc = Location::S3 {
+                    bucket: uri.bucket.clone(),
+                    key: key.clone(),
+                };
+                let named = key == uri.prefix;
+                let version = etag.map(|t| format!("etag:{}", t.trim_matches('"')));
+                if let Some(o) = consider(
+                    format!("s3://{}/{key}", uri.bucket),
+                    loc,
+                    size,
+                    version,
+                    named,
+                    window,
+                    stats,
+                ) {
+                    found(o);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Requests made and the peaks in flight so far, since this source was connected.
     pub fn flight(&self) -> S3Flight {
         S3Flight {
+            lists: self.gauges.lists.load(Ordering::Relaxed),
             gets: self.gauges.gets.load(Ordering::Relaxed),
             peak_gets_in_flight: self.gauges.gets_peak.load(Ordering::Relaxed),
             peak_bytes_in_flight: self.gauges.bytes_peak.load(Ordering::Relaxed),
@@ -284,56 +305,130 @@ impl S3Source {
     /// Fetches `objects` with bounded concurrency and bytes, and sends each, whole, to `tx`
     /// (blocking when the CPU stage is behind). Runs until all are sent.
     pub fn fetch(&self, objects: Vec<ObjectRef>, tx: mpsc::Sender<Fetched>) {
-        let client = self.client.clone();
-        let limit = Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
-        let budget = Arc::new(Semaphore::new(BYTE_BUDGET_KIB as usize));
-        let gauges = self.gauges.clone();
-        self.rt.block_on(async move {
-            let mut tasks = tokio::task::JoinSet::new();
-            for obj in objects {
-                let kib = u32::try_from(obj.size.div_ceil(1024))
-                    .unwrap_or(u32::MAX)
-                    .clamp(1, BYTE_BUDGET_KIB);
-                let bytes_permit = match budget.clone().try_acquire_many_owned(kib) {
-                    Ok(p) => p,
-                    Err(tokio::sync::TryAcquireError::Closed) => break,
-                    // Out of budget: wait until a good share of it is free again, not just
-                    // this object's. The parsers then free many objects between two
-                    // wake-ups of this thread instead of one each (on a core they share, a
-                    // wake-up per object cost more than the GETs' own work).
-                    Err(tokio::sync::TryAcquireError::NoPermits) => {
-                        let Ok(mut p) = budget.clone().acquire_many_owned(kib.max(WAKE_KIB)).await else {
-                            break;
-                        };
-                        match p.split(kib as usize) {
-                            Some(mine) => mine,
-                            None => p,
-                        }
-                    }
-                };
-                let Ok(permit) = limit.clone().acquire_owned().await else {
-                    break;
-                };
-                gauges.hold(obj.size);
-                let held = Held {
-                    _permit: bytes_permit,
-                    bytes: obj.size,
-                    gauges: gauges.clone(),
-                };
-                let (client, tx, gauges) = (client.clone(), tx.clone(), gauges.clone());
-                tasks.spawn(async move {
-                    let bytes = get(&client, &obj, None, &gauges).await;
-                    // The body is read whole before waiting on the channel (an unread
-                    // body would trip the SDK's stall protection).
-                    let _ = tx.send((obj, bytes, held)).await;
-                    drop(permit);
-                });
-                while let Some(done) = tasks.try_join_next() {
-                    let _ = done;
+        let (found, queue) = mpsc::unbounded_channel();
+        for o in objects {
+            let _ = found.send(o);
+        }
+        drop(found);
+        self.rt.block_on(self.fetch_queued(queue, tx, &Cell::new(false)));
+    }
+
+    /// Lists `uris` and fetches, as [`Self::fetch`] does, what the listing finds while it
+    /// goes on: the first GETs start with the first page of objects, not once the last
+    /// folder is listed (against S3, an organization trail's listing is thousands of
+    /// round trips). Objects larger than `whole_limit` are not fetched but returned, to be
+    /// read in ranges; `found` sees every object listed. An object under two of `uris` is
+    /// read once.
+    pub fn list_and_fetch(
+        &self,
+        uris: &[S3Uri],
+        window: &Window,
+        stats: &mut RunStats,
+        whole_limit: u64,
+        found: impl Fn(&ObjectRef),
+        tx: mpsc::Sender<Fetched>,
+    ) -> Result<Vec<ObjectRef>> {
+        let (to_fetch, queue) = mpsc::unbounded_channel();
+        let mut large = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let failed = Cell::new(false);
+        let listing = async {
+            // Moved in: the queue closes when the listing ends, Ok or not, and the fetch
+            // loop then ends once it is empty.
+            let to_fetch = to_fetch;
+            let mut hand_on = |o: ObjectRef| {
+                if !seen.insert(o.uri.clone()) {
+                    return;
+                }
+                found(&o);
+                if o.size > whole_limit {
+                    large.push(o);
+                } else {
+                    let _ = to_fetch.send(o);
+                }
+            };
+            for u in uris {
+                if let Err(e) = self.walk(u, window, stats, &mut hand_on).await {
+                    failed.set(true);
+                    return Err(e);
                 }
             }
-            while tasks.join_next().await.is_some() {}
-        });
+            Ok(())
+        };
+        let (listed, ()) = self
+            .rt
+            .block_on(async { tokio::join!(listing, self.fetch_queued(queue, tx, &failed)) });
+        listed?;
+        large.sort_by(|a, b| a.uri.cmp(&b.uri));
+        Ok(large)
+    }
+
+    /// The fetch loop of [`Self::fetch`] over the objects of `queue` until it is closed. Once
+    /// `stop` is set (the listing failed) it fetches nothing more and drops the GETs in
+    /// flight: the run ends with the listing's error, not after reading what came before.
+    async fn fetch_queued(
+        &self,
+        mut queue: mpsc::UnboundedReceiver<ObjectRef>,
+        tx: mpsc::Sender<Fetched>,
+        stop: &Cell<bool>,
+    ) {
+        let client = &self.client;
+        let limit = Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
+        let budget = Arc::new(Semaphore::new(BYTE_BUDGET_KIB as usize));
+        let gauges = &self.gauges;
+        let mut tasks = tokio::task::JoinSet::new();
+        while let Some(obj) = queue.recv().await {
+            if stop.get() {
+                break;
+            }
+            let kib = u32::try_from(obj.size.div_ceil(1024))
+                .unwrap_or(u32::MAX)
+                .clamp(1, BYTE_BUDGET_KIB);
+            let bytes_permit = match budget.clone().try_acquire_many_owned(kib) {
+                Ok(p) => p,
+                Err(tokio::sync::TryAcquireError::Closed) => break,
+                // Out of budget: wait until a good share of it is free again, not just
+                // this object's. The parsers then free many objects between two
+                // wake-ups of this thread instead of one each (on a core they share, a
+                // wake-up per object cost more than the GETs' own work).
+                Err(tokio::sync::TryAcquireError::NoPermits) => {
+                    let Ok(mut p) = budget.clone().acquire_many_owned(kib.max(WAKE_KIB)).await else {
+                        break;
+                    };
+                    match p.split(kib as usize) {
+                        Some(mine) => mine,
+                        None => p,
+                    }
+                }
+            };
+            let Ok(permit) = limit.clone().acquire_owned().await else {
+                break;
+            };
+            gauges.hold(obj.size);
+            let held = Held {
+                _permit: bytes_permit,
+                bytes: obj.size,
+                gauges: gauges.clone(),
+            };
+            let (client, tx, gauges) = (client.clone(), tx.clone(), gauges.clone());
+            tasks.spawn(async move {
+                let bytes = get(&client, &obj, None, &gauges).await;
+                // The body is read whole before waiting on the channel (an unread
+                // body would trip the SDK's stall protection).
+                let _ = tx.send((obj, bytes, held)).await;
+                drop(permit);
+            });
+            while let Some(done) = tasks.try_join_next() {
+                let _ = done;
+            }
+        }
+        if stop.get() {
+            // Waits until the aborted GETs are dropped, and with them their senders: the
+            // parsers' queue must close before this runtime is left (its tasks do not run
+            // outside `block_on`).
+            tasks.shutdown().await;
+        }
+        while tasks.join_next().await.is_some() {}
     }
 }
 
@@ -343,39 +438,62 @@ const LIST_CONCURRENCY: usize = 16;
 type ListError =
     SdkError<aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error, aws_sdk_s3::config::http::HttpResponse>;
 
-/// One folder's subfolders and objects (key, size, ETag), all pages.
-async fn list_folder(
+/// One page of a folder's listing: its subfolders, its objects (key, size, ETag), and the
+/// token of the next page if there is one.
+struct Page {
+    prefix: String,
+    prefixes: Vec<String>,
+    objects: Vec<(String, u64, Option<String>)>,
+    next: Option<String>,
+}
+
+async fn list_page(
     client: &Client,
     bucket: &str,
-    prefix: &str,
+    prefix: String,
+    token: Option<String>,
     page_size: i32,
-) -> std::result::Result<(Vec<String>, Vec<(String, u64, Option<String>)>), ListError> {
-    let mut pages = client
+) -> std::result::Result<Page, (String, ListError)> {
+    let sent = client
         .list_objects_v2()
         .bucket(bucket)
-        .prefix(prefix)
+        .prefix(&prefix)
         .delimiter("/")
-        .into_paginator()
-        .page_size(page_size)
-        .send();
-    let (mut prefixes, mut objects) = (Vec::new(), Vec::new());
-    while let Some(page) = pages.next().await {
-        let page = page?;
-        prefixes.extend(
-            page.common_prefixes()
-                .iter()
-                .filter_map(|cp| cp.prefix().map(str::to_string)),
-        );
-        for obj in page.contents() {
-            let Some(key) = obj.key() else { continue };
-            objects.push((
-                key.to_string(),
+        .max_keys(page_size)
+        .set_continuation_token(token.clone())
+        .send()
+        .await;
+    let out = match sent {
+        Ok(out) => out,
+        Err(e) => return Err((prefix, e)),
+    };
+    let prefixes = out
+        .common_prefixes()
+        .iter()
+        .filter_map(|cp| cp.prefix().map(str::to_string))
+        .collect();
+    let objects = out
+        .contents()
+        .iter()
+        .filter_map(|obj| {
+            Some((
+                obj.key()?.to_string(),
                 obj.size().unwrap_or(0).max(0) as u64,
                 obj.e_tag().map(str::to_string),
-            ));
-        }
-    }
-    Ok((prefixes, objects))
+            ))
+        })
+        .collect();
+    // As the SDK's paginator: no token, an empty one or the same one again ends the folder.
+    let next = out
+        .next_continuation_token()
+        .filter(|t| !t.is_empty() && Some(*t) != token.as_deref() && out.is_truncated() != Some(false))
+        .map(str::to_string);
+    Ok(Page {
+        prefix,
+        prefixes,
+        objects,
+        next,
+    })
 }
 
 /// Bytes per GET when an object is read in ranges.

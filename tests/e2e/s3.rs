@@ -2,8 +2,11 @@
 //! started by the test: same findings as the local folder, organization
 //! trails, pagination, pruning, per-object errors, wrong credentials.
 
+use std::io::Read;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
@@ -19,12 +22,23 @@ use crate::util::{Out, repo, stable};
 const AK: &str = "AKIAMFATRAILTEST";
 pub(crate) const SK: &str = "mfatrail-test-secret-key";
 
-/// Denies GetObject on keys containing "forbidden": an object that fails.
-struct DenySome;
+/// Denies GetObject on keys containing "forbidden" (an object that fails), and listings of
+/// such prefixes (a folder that cannot be listed). Logs the name of
+/// every operation asked, in the order they arrive.
+struct DenySome(Arc<Mutex<Vec<String>>>);
 
 #[async_trait::async_trait]
 impl S3Access for DenySome {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        self.0.lock().unwrap().push(cx.s3_op().name().to_string());
+        if cx.s3_op().name() == "ListObjectsV2"
+            && cx.uri().query().is_some_and(|q| {
+                q.split('&')
+                    .any(|kv| kv.starts_with("prefix=") && kv.contains("forbidden"))
+            })
+        {
+            return Err(s3_error!(AccessDenied));
+        }
         match cx.s3_path() {
             S3Path::Object { key, .. } if key.contains("forbidden") => Err(s3_error!(AccessDenied)),
             _ if cx.credentials().is_none() => Err(s3_error!(AccessDenied)),
@@ -36,6 +50,8 @@ impl S3Access for DenySome {
 pub(crate) struct Server {
     endpoint: String,
     pub(crate) root: tempfile::TempDir,
+    /// The operations asked, in order.
+    ops: Arc<Mutex<Vec<String>>>,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -50,7 +66,8 @@ pub(crate) fn start() -> Server {
     let addr = listener.local_addr().unwrap();
     let mut b = S3ServiceBuilder::new(s3s_fs::FileSystem::new(root.path()).unwrap());
     b.set_auth(SimpleAuth::from_single(AK, SK));
-    b.set_access(DenySome);
+    let ops = Arc::new(Mutex::new(Vec::new()));
+    b.set_access(DenySome(ops.clone()));
     let service = b.build();
     rt.spawn(async move {
         loop {
@@ -68,6 +85,7 @@ pub(crate) fn start() -> Server {
     Server {
         endpoint: format!("http://{addr}"),
         root,
+        ops,
         _rt: rt,
     }
 }
@@ -89,7 +107,7 @@ impl Server {
 
     pub(crate) fn run(&self, args: &[&str], secret: &str) -> Out {
         let home = self.root.path().join(".no-aws");
-        let o = Command::new(env!("CARGO_BIN_EXE_mfatrail"))
+        let mut o = Command::new(env!("CARGO_BIN_EXE_mfatrail"))
             .args(args)
             .args(["--endpoint-url", &self.endpoint, "-q"])
             .current_dir(repo())
@@ -102,12 +120,37 @@ impl Server {
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_ENDPOINT_URL")
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("run mfatrail");
+        // A fetch that never ends must fail the test, not stall CI: the pipes are read on
+        // threads while the run is watched.
+        let read = |mut r: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut b = Vec::new();
+                let _ = r.read_to_end(&mut b);
+                String::from_utf8_lossy(&b).into_owned()
+            })
+        };
+        let out = read(Box::new(o.stdout.take().unwrap()));
+        let err = read(Box::new(o.stderr.take().unwrap()));
+        let limit = Instant::now() + Duration::from_secs(180);
+        let status = loop {
+            if let Some(st) = o.try_wait().unwrap() {
+                break st;
+            }
+            if Instant::now() > limit {
+                let _ = o.kill();
+                let _ = o.wait();
+                panic!("mfatrail {args:?} still running after 180 s: {}", err.join().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            code: status.code().unwrap_or(-1),
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
         }
     }
 }
@@ -193,6 +236,10 @@ fn s3_gives_the_same_findings_as_local() {
             objects.iter().all(|o| o.starts_with("s3://trail-bucket/")),
             "{name}: {objects:?}"
         );
+        // One GET per object read, whatever the phases of the read; LISTs counted once.
+        let (inputs, flight) = (&r["inputs"], &r["inputs"]["s3"]);
+        assert_eq!(flight["gets"], inputs["files_read"], "{name}: {inputs}");
+        assert!(flight["lists"].as_u64().unwrap() >= 5, "{name}: {flight}");
     }
     // Timelines too.
     let local = crate::util::run(&[
@@ -458,4 +505,71 @@ fn objects_past_the_byte_budget_are_all_read_and_the_budget_holds() {
     // The first 32 GETs alone start with 32 MiB held: the budget, not the GETs, was the limit.
     let peak = f["peak_bytes_in_flight"].as_u64().unwrap();
     assert!(peak > 24 << 20 && peak <= 32 << 20, "{f}");
+}
+
+#[test]
+fn the_first_gets_start_while_the_listing_goes_on() {
+    let s = start();
+    s.put("testdata/scenarios/device_deleted", "bucket-three", "");
+    // Two keys a page: the 13 objects of the last day folder take 7 LISTs, one after another.
+    let args = ["timeline", "-u", "alice", "--format", "json", "--threads", "1"];
+    let remote = s.run(
+        &[&args[..], &["-s", "s3://bucket-three", "--s3-page-size", "2"]].concat(),
+        SK,
+    );
+    assert_eq!(remote.code, 0, "{}", remote.stderr);
+    let ops = s.ops.lock().unwrap().clone();
+    let first_get = ops.iter().position(|o| o == "GetObject").expect("objects fetched");
+    let last_list = ops.iter().rposition(|o| o == "ListObjectsV2").expect("listed");
+    assert!(first_get < last_list, "the GETs waited for the whole listing: {ops:?}");
+    // Nothing lost or read twice on the way, even with a source inside another.
+    let local = crate::util::run(&[&args[..], &["-q", "-s", "testdata/scenarios/device_deleted"]].concat());
+    assert_eq!(comparable(remote.json()), comparable(local.json()));
+    let count = |op: &str| ops.iter().filter(|o| *o == op).count() as u64;
+    assert_eq!(
+        count("GetObject"),
+        local.json()["inputs"]["files_read"].as_u64().unwrap()
+    );
+    let flight = &remote.json()["inputs"]["s3"];
+    assert_eq!(flight["gets"].as_u64(), Some(count("GetObject")), "{flight}");
+    assert_eq!(flight["lists"].as_u64(), Some(count("ListObjectsV2")), "{flight}");
+    let both = s.run(
+        &[
+            &args[..],
+            &[
+                "-s",
+                "s3://bucket-three",
+                "-s",
+                "s3://bucket-three/AWSLogs/567219600790/CloudTrail/us-east-1/",
+            ],
+        ]
+        .concat(),
+        SK,
+    );
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    let (b, l) = (both.json(), local.json());
+    assert_eq!(b["inputs"]["files_read"], l["inputs"]["files_read"], "{}", b["inputs"]);
+    assert_eq!(comparable(b)["events"], comparable(l)["events"]);
+    // A folder that cannot be listed, found (last page of the last day) while objects are
+    // already read: the run fails with the folder named, as when nothing was read yet.
+    let denied = s
+        .root
+        .path()
+        .join("bucket-three/AWSLogs/567219600790/CloudTrail/us-east-1/2026/11/27/forbidden");
+    std::fs::create_dir_all(&denied).unwrap();
+    std::fs::write(denied.join("a.json"), "{}").unwrap();
+    let before = s.ops.lock().unwrap().len();
+    let out = s.run(
+        &[&args[..], &["-s", "s3://bucket-three", "--s3-page-size", "2"]].concat(),
+        SK,
+    );
+    let ops = s.ops.lock().unwrap()[before..].to_vec();
+    assert!(ops.iter().any(|o| o == "GetObject"), "{ops:?}");
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("cannot list") && out.stderr.contains("/2026/11/27/forbidden/"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
