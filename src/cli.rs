@@ -167,9 +167,14 @@ pub struct DiagnoseArgs {
     pub user: String,
     #[command(flatten)]
     pub read: ReadArgs,
-    /// End of the analysis window (default: the user's latest MFA failure in the source).
+    /// End of the analysis window (default: the user's latest failure signal that is not
+    /// typing).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Read nothing older (default: back to the start of the user's failure episode, and the
+    /// --extend-to before it, however far that is).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
     #[command(flatten)]
     pub pass: PassArgs,
     #[command(flatten)]

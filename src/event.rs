@@ -31,6 +31,28 @@ pub fn format_millis(ms: Millis) -> String {
     }
 }
 
+/// Lower-cased (ASCII): IAM user, group and role names are unique case-insensitively.
+pub fn lc(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+/// The account of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`), when it names a
+/// 12-digit account.
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let acct = arn.strip_prefix("arn:")?.split(':').nth(3)?;
+    (acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())).then_some(acct)
+}
+
+/// The last path segment of an ARN's resource (`…:role/path/Admin` → `Admin`), or the text
+/// itself when it is not an ARN.
+pub fn arn_name(s: &str) -> &str {
+    let resource = match s.strip_prefix("arn:") {
+        Some(rest) => rest.splitn(5, ':').nth(4).unwrap_or(rest),
+        None => s,
+    };
+    resource.rsplit('/').next().unwrap_or(resource)
+}
+
 /// An inclusive time range; `None` ends are open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TimeRange {
@@ -173,6 +195,67 @@ impl EventClass {
     /// A failed MFA attempt of the caller (certain or ambiguous console).
     pub fn is_mfa_attempt_failure(self) -> bool {
         matches!(self, EventClass::MfaFailure | EventClass::ConsoleFailureAmbiguous)
+    }
+}
+
+/// The policy type an explicit-deny message names (`… with an explicit deny in a service
+/// control policy`). Only identity-based policies (and older messages that name no type) can be
+/// an MFA requirement of the caller's own policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DenyKind {
+    Identity,
+    Scp,
+    Rcp,
+    Resource,
+    Boundary,
+    Session,
+    Vpce,
+    Trust,
+    /// "with an explicit deny" and nothing after it (older messages).
+    Untyped,
+    /// A type this mfatrail does not know.
+    Other,
+    /// An AccessDenied that is not an explicit deny ("no identity-based policy allows").
+    None,
+}
+
+impl DenyKind {
+    pub const ALL: [DenyKind; 11] = [
+        DenyKind::Identity,
+        DenyKind::Scp,
+        DenyKind::Rcp,
+        DenyKind::Resource,
+        DenyKind::Boundary,
+        DenyKind::Session,
+        DenyKind::Vpce,
+        DenyKind::Trust,
+        DenyKind::Untyped,
+        DenyKind::Other,
+        DenyKind::None,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyKind::Identity => "identity",
+            DenyKind::Scp => "scp",
+            DenyKind::Rcp => "rcp",
+            DenyKind::Resource => "resource",
+            DenyKind::Boundary => "boundary",
+            DenyKind::Session => "session",
+            DenyKind::Vpce => "vpce",
+            DenyKind::Trust => "trust",
+            DenyKind::Untyped => "untyped",
+            DenyKind::Other => "other",
+            DenyKind::None => "none",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DenyKind> {
+        DenyKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// The caller's identity-based policies (or an untyped older message): the only denies
+    /// that can be the caller's MFA requirement.
+    pub fn is_identity(self) -> bool {
+        matches!(self, DenyKind::Identity | DenyKind::Untyped)
     }
 }
 
@@ -347,6 +430,11 @@ impl EventRow {
 
     pub fn succeeded(&self) -> bool {
         self.outcome == Outcome::Success
+    }
+
+    /// The policy type a deny names (None: not a deny).
+    pub fn deny_kind(&self) -> Option<DenyKind> {
+        self.deny_policy.as_deref().and_then(DenyKind::parse)
     }
 
     /// Who made the call (None for services, federated users and masked user names).
@@ -548,6 +636,16 @@ pub(crate) mod tests {
         let mut t = row("IAMUser");
         t.target_user = Some(ROOT.into());
         assert_eq!(t.subject().unwrap().kind, PrincipalKind::Root);
+    }
+
+    #[test]
+    fn arns() {
+        assert_eq!(arn_account("arn:aws:iam::111122223333:mfa/alice"), Some("111122223333"));
+        assert_eq!(arn_account("arn:aws:iam::1:mfa/alice"), None);
+        assert_eq!(arn_account("GAHT12345678"), None);
+        assert_eq!(arn_name("arn:aws:iam::111122223333:role/ops/Admin"), "Admin");
+        assert_eq!(arn_name("Admin"), "Admin");
+        assert_eq!(arn_name("arn:aws:iam::111122223333:root"), "root");
     }
 
     #[test]

@@ -353,7 +353,7 @@ pub fn read(opts: &LoadOptions, listing: Listing) -> Result<ReadResult> {
 
 /// Reads the event stores of `listing` in the window of `opts`, counting parts as files and
 /// rows as records so the run summary balances. One sorted run of events per store.
-fn read_stores(
+pub fn read_stores(
     opts: &LoadOptions,
     stores: &[PathBuf],
     accounts: &[String],
@@ -389,7 +389,8 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded> {
     // `Store::read` sorts each store's rows: they merge as runs too.
     runs.extend(read_stores(opts, &stores, &opts.s3.accounts, &mut stats)?);
     stats.normalize();
-    let events = merge_sorted(runs, opts.threads != 1);
+    let mut events = merge_sorted(runs, opts.threads != 1);
+    stats.drop_duplicates(crate::frame::dedup(&mut events));
     Ok(Loaded {
         events,
         stats,

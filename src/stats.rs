@@ -45,6 +45,10 @@ pub struct RunStats {
     pub records_kept: u64,
     /// Relevant records dropped because their eventTime is outside the window.
     pub records_outside_window: u64,
+    /// Relevant records dropped as a second copy of one event (the same eventID for the same
+    /// recipient account: CloudTrail delivers at least once, and two trails may write one
+    /// bucket). Counted once each.
+    pub records_duplicate: u64,
     /// Records not MFA-relevant (skipped by the pre-filter, or parsed and irrelevant).
     pub records_dropped: u64,
     /// Records that are not valid JSON.
@@ -127,12 +131,14 @@ impl RunStats {
                 + self.files_failed.len() as u64
     }
 
-    /// Every record is exactly one of kept, dropped, outside the window, malformed or untimed.
+    /// Every record is exactly one of kept, dropped, outside the window, duplicate, malformed or
+    /// untimed.
     pub fn records_balanced(&self) -> bool {
         self.records
             == self.records_kept
                 + self.records_dropped
                 + self.records_outside_window
+                + self.records_duplicate
                 + self.records_malformed
                 + self.records_without_time
     }
@@ -176,6 +182,7 @@ impl RunStats {
         self.records_parsed += o.records_parsed;
         self.records_kept += o.records_kept;
         self.records_outside_window += o.records_outside_window;
+        self.records_duplicate += o.records_duplicate;
         self.records_malformed += o.records_malformed;
         self.records_without_time += o.records_without_time;
         self.files_unchanged += o.files_unchanged;
@@ -184,6 +191,18 @@ impl RunStats {
         self.add_s3(o.s3);
         let room = MALFORMED_EXAMPLES.saturating_sub(self.problem_examples.len());
         self.problem_examples.extend(o.problem_examples.into_iter().take(room));
+    }
+
+    /// Moves `n` kept records to duplicates (after the merge found them twice).
+    pub fn drop_duplicates(&mut self, n: u64) {
+        self.records_kept -= n.min(self.records_kept);
+        self.records_duplicate += n;
+    }
+
+    /// Moves `n` kept records outside the window (a reading command's final cut).
+    pub fn drop_outside(&mut self, n: u64) {
+        self.records_kept -= n.min(self.records_kept);
+        self.records_outside_window += n;
     }
 
     /// Adds the requests of another part of the run (the peaks are the larger).

@@ -4,17 +4,16 @@ use std::io::Write;
 
 use crate::cli::DiagnoseArgs;
 use crate::error::{Error, Result};
-use crate::event::{EventClass, EventRow, HOUR, Millis};
-use crate::event::{Principal, PrincipalKind, ROOT};
+use crate::event::{EventRow, HOUR, Millis, Principal, PrincipalKind, ROOT, same_user};
 use crate::exit::Exit;
 use crate::index::Resolved;
-use crate::pipeline::{self, Loaded, load};
+use crate::index::plan::{Planned, plan};
+use crate::pipeline::{self, LoadOptions, Loaded};
 use crate::report::Format;
 use crate::report::diagnosis::{to_json, write_text};
 use crate::rules::{DiagnoseOptions, diagnose};
 use crate::source::{ObjectRef, Window};
 use crate::stats::Phase;
-use crate::time::{DayEnd, parse_time_arg};
 
 pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     super::check_format(
@@ -22,25 +21,17 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
         a.out.format,
         &[Format::Text, Format::Json, Format::Html, Format::Markdown],
     )?;
-    let until = a.until.as_deref().map(|s| parse_time_arg(s, DayEnd::End)).transpose()?;
+    let (since, until) = super::since_until(&a.since, &a.until)?;
     let (window, extend_to) = super::passes(&a.pass)?;
     let mut snapshot = super::load_snapshot(&a.snapshot)?;
     if let Some((s, _)) = snapshot.as_mut() {
         s.empty_listing_user = Some(a.user.to_ascii_lowercase());
     }
-    // With --until the data needed is known; without it the latest failure must be found first.
-    let since = until.map(|u| u - extend_to);
     let mut opts = super::load_options(&a.read, since, until)?;
     opts.s3.accounts = a.filter.accounts.clone();
     opts.s3.regions = a.filter.regions.clone();
-    // Without --until over raw sources, find the user's latest failure reading the newest days
-    // first, then read only the window before it (DESIGN §8: T0 without reading everything).
-    let loaded = if until.is_none() && !opts.sources.iter().any(|s| crate::pipeline::is_store(s)) {
-        phased(&opts, &a, extend_to)?
-    } else {
-        load(&opts)?
-    };
-    let mut ix = super::index(super::filter_rows(loaded.events, &a.filter), snapshot);
+    let loaded = read_episode(&opts, &a, until, extend_to)?;
+    let mut ix = super::index(loaded.events, snapshot);
     let pid = match ix.resolve_user(&a.user, &a.filter.accounts) {
         Resolved::One(p) => p,
         Resolved::Ambiguous(accounts) => {
@@ -91,31 +82,38 @@ pub fn run(a: DiagnoseArgs, out: &mut dyn Write) -> Result<Exit> {
     Ok(super::strict_exit(&a.read, &loaded.stats, ok))
 }
 
-/// A failure signal of a principal named `user` (the principal is resolved later, from all
-/// that is read).
-fn signal_of(e: &EventRow, user: &str) -> bool {
-    e.user_name.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(user))
-        && (e.class.is_mfa_attempt_failure()
-            || matches!(
-                e.class,
-                EventClass::MfaRequiredDenied | EventClass::AssumeRoleDenied | EventClass::ExplicitDenyWithMfa
-            ))
-}
-
 /// The day of an object's delivery time (None: outside the key layout, time unknown).
 fn day_of(o: &ObjectRef) -> Option<Millis> {
     let k = o.key.as_ref()?;
-    k.key_time.or(k.day_start).map(|t| t.div_euclid(24 * HOUR))
+    k.key_time.or(k.day_start).map(|t| t.div_euclid(DAY))
 }
 
-/// Reads in two phases: day by day, newest first, until the user's latest failure signal is
-/// found (objects outside the key layout, whose time is unknown, first); then the objects of
-/// the window `[T0 - extend_to, T0]` (plus the delivery lag) not read yet.
-fn phased(opts: &crate::pipeline::LoadOptions, a: &DiagnoseArgs, extend_to: Millis) -> Result<Loaded> {
+const DAY: Millis = 24 * HOUR;
+
+/// Reads what the diagnosis of `a.user` needs (DESIGN §6.0 "What is read"), whatever the
+/// sources: event stores whole (in the `--since`/`--until` range), raw objects in steps, those
+/// outside the key layout first (their time is unknown), then day by day, newest first, until
+/// the planner (`index::plan`) knows where the user's current failure episode begins; then the
+/// objects that can hold the `extend_to` before it. Every source then gives the rules the same
+/// stretch, `[T0 − extend_to, until]`: the events read outside it are counted as outside the
+/// window, so the same objects give the same findings from an archive, a store or query
+/// results.
+fn read_episode(opts: &LoadOptions, a: &DiagnoseArgs, until: Option<Millis>, extend_to: Millis) -> Result<Loaded> {
     let mut listing = pipeline::list(opts)?;
     let mut stats = std::mem::take(&mut listing.stats);
-    let mut events: Vec<EventRow> = Vec::new();
     let mut elapsed = std::time::Duration::ZERO;
+    let stores = std::mem::take(&mut listing.stores);
+    let mut runs: Vec<Vec<EventRow>> = Vec::new();
+    let is_mine = |e: &EventRow| e.actor().is_some_and(|p| same_user(&p.name, &a.user));
+    let mut mine: Vec<EventRow> = Vec::new();
+    let take = |events: Vec<EventRow>, runs: &mut Vec<Vec<EventRow>>, mine: &mut Vec<EventRow>| {
+        let events = super::filter_rows(events, &a.filter);
+        mine.extend(events.iter().filter(|e| is_mine(e)).cloned());
+        runs.push(events);
+    };
+    for run in pipeline::read_stores(opts, &stores, &opts.s3.accounts, &mut stats)? {
+        take(run, &mut runs, &mut mine);
+    }
     let mut days: Vec<Option<Millis>> = listing.objects().map(day_of).collect();
     days.sort_unstable_by(|x, y| match (x, y) {
         (None, None) => std::cmp::Ordering::Equal,
@@ -124,31 +122,47 @@ fn phased(opts: &crate::pipeline::LoadOptions, a: &DiagnoseArgs, extend_to: Mill
         (Some(x), Some(y)) => y.cmp(x),
     });
     days.dedup();
+    let plan_now = |mine: &mut Vec<EventRow>, complete_from: Millis| {
+        crate::frame::sort_events(mine);
+        plan(mine, &a.user, &a.filter.accounts, until, complete_from, extend_to)
+    };
+    let mut planned = None;
     let mut phase1 = 0u64;
-    let mut latest: Option<Millis> = None;
-    for day in days {
-        let part = listing.split_off(|o| day_of(o) == day);
+    for (k, day) in days.iter().enumerate() {
+        let part = listing.split_off(|o| day_of(o) == *day);
         phase1 += part.len() as u64;
         let r = pipeline::read(opts, part)?;
         elapsed += r.elapsed;
         stats.merge(r.stats);
         for o in r.objects {
-            for e in super::filter_rows(o.events, &a.filter) {
-                if signal_of(&e, &a.user) {
-                    latest = latest.max(Some(e.event_time));
-                }
-                events.push(e);
-            }
+            take(o.events, &mut runs, &mut mine);
         }
-        if latest.is_some() && day.is_some() {
+        let last = k + 1 == days.len();
+        let complete_from = match day {
+            _ if last => Millis::MIN,
+            Some(d) => d * DAY,
+            // Objects outside the layout are read first; the days are still to come.
+            None => continue,
+        };
+        if let Planned::Settled(p) = plan_now(&mut mine, complete_from) {
+            planned = Some(p);
             break;
         }
     }
+    let planned = match planned {
+        Some(p) => p,
+        None => match plan_now(&mut mine, Millis::MIN) {
+            Planned::Settled(p) => p,
+            Planned::NeedMore => unreachable!("everything read settles the plan"),
+        },
+    };
     let mut phase2 = 0u64;
-    if let Some(t) = latest {
+    if let Some(from) = planned.from
+        && !listing.is_empty()
+    {
         let window = Window {
-            since: Some(t - extend_to),
-            until: Some(t),
+            since: Some(from),
+            until: None,
             lag: opts.window.lag,
         };
         let part = listing.split_off(|o| {
@@ -162,22 +176,31 @@ fn phased(opts: &crate::pipeline::LoadOptions, a: &DiagnoseArgs, extend_to: Mill
         elapsed += r.elapsed;
         stats.merge(r.stats);
         for o in r.objects {
-            events.extend(o.events);
+            take(o.events, &mut runs, &mut mine);
         }
     }
     // What neither phase needed counts as pruned: listed, never read.
     stats.files_pruned += listing.len() as u64;
-    stats.phases = vec![
-        Phase {
-            name: "find the latest failure (newest days first)".into(),
-            objects_read: phase1,
-        },
-        Phase {
-            name: "read the window before it".into(),
-            objects_read: phase2,
-        },
-    ];
+    if !days.is_empty() {
+        stats.phases = vec![
+            Phase {
+                name: "find where the user's failure episode begins (newest days first)".into(),
+                objects_read: phase1,
+            },
+            Phase {
+                name: "read the extension's stretch before it".into(),
+                objects_read: phase2,
+            },
+        ];
+    }
     stats.normalize();
-    crate::frame::sort_events(&mut events);
+    let mut events = crate::frame::merge_sorted(runs, opts.threads != 1);
+    stats.drop_duplicates(crate::frame::dedup(&mut events));
+    // Every source hands the rules the same stretch.
+    let before = events.len();
+    if let Some(from) = planned.from {
+        events.retain(|e| e.event_time >= from);
+    }
+    stats.drop_outside((before - events.len()) as u64);
     Ok(Loaded { events, stats, elapsed })
 }

@@ -13,7 +13,32 @@ use crate::index::series::{SignalCounts, signal_counts};
 use crate::pipeline::load;
 use crate::report::scan::{OtherPrincipal as Other, ScanReport, ScanRow as Row};
 use crate::report::{Format, Inputs};
-use crate::rules::{DiagnoseOptions, Metrics, diagnose};
+use crate::rules::{DiagnoseOptions, Diagnosis, Metrics, RuleId, diagnose};
+use rayon::prelude::*;
+
+/// Diagnoses `p` from its own stretch of the run's events, `[T0 − extend_to, …]`, as
+/// `diagnose` reads it (DESIGN §6.0): the shared index answers first, and where the stretch is
+/// shorter than what the scan read, a small index over the stretch answers instead, so that
+/// scan and diagnose agree on the same objects.
+fn diagnose_alone(
+    ix: &crate::index::Index,
+    p: crate::index::Pid,
+    opts: &DiagnoseOptions,
+    snapshot: &Option<(crate::snapshot::Snapshot, Option<i64>)>,
+) -> Diagnosis {
+    let d = diagnose(ix, p, opts);
+    let from = d.t0.unwrap_or(d.until) - opts.extend_to;
+    let start = ix.events.partition_point(|e| e.event_time < from);
+    if start == 0 {
+        return d;
+    }
+    let key = ix.principal(p).key();
+    let sub = super::index(ix.events[start..].to_vec(), snapshot.clone());
+    match sub.id(&key) {
+        Some(q) => diagnose(&sub, q, opts),
+        None => d,
+    }
+}
 
 pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
     super::check_format(
@@ -29,7 +54,7 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
     opts.s3.accounts = a.filter.accounts.clone();
     opts.s3.regions = a.filter.regions.clone();
     let loaded = load(&opts)?;
-    let ix = super::index(super::filter_rows(loaded.events, &a.filter), snapshot);
+    let ix = super::index(super::filter_rows(loaded.events, &a.filter), snapshot.clone());
     let lo = since.unwrap_or(i64::MIN);
     let hi = until.unwrap_or(i64::MAX);
     let hidden = ix
@@ -40,62 +65,68 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
         .count();
     // Counts, first and last signal of every principal at once (polars over the signal rows).
     let counts: Vec<SignalCounts> = signal_counts(&ix, lo, hi)?;
+    let opts = DiagnoseOptions {
+        until: None,
+        window,
+        extend_to,
+    };
+    let iam: Vec<&SignalCounts> = counts
+        .iter()
+        .filter(|c| ix.principal(c.pid).kind.has_iam_devices())
+        .collect();
+    // Built once here: a rayon worker waiting inside its initialisation (polars runs on its
+    // own pool) would otherwise steal another diagnosis that waits for the same `OnceLock`.
+    let _ = ix.series();
+    // Each user diagnosed as `diagnose` would: from its own stretch `[T0 − extend_to, …]`.
+    let diagnosed: Vec<crate::rules::Diagnosis> = crate::pipeline::pool(a.read.threads)?.install(|| {
+        iam.par_iter()
+            .map(|c| diagnose_alone(&ix, c.pid, &opts, &snapshot))
+            .collect()
+    });
     let mut users = Vec::new();
     let mut roles = Vec::new();
     let mut idc = Vec::new();
-    for c in &counts {
+    for (c, d) in iam.iter().zip(diagnosed) {
         let p = ix.principal(c.pid);
-        match p.kind {
-            PrincipalKind::IamUser | PrincipalKind::Root => {
-                let d = diagnose(
-                    &ix,
-                    c.pid,
-                    &DiagnoseOptions {
-                        until: Some(c.last),
-                        window,
-                        extend_to,
-                    },
-                );
-                let scope = d
-                    .finding("D5")
-                    .and_then(|f| match &f.metrics {
-                        Metrics::D5(m) => Some(m.scope),
-                        _ => None,
-                    })
-                    .unwrap_or("none")
-                    .to_string();
-                users.push(Row {
-                    user: p.name.clone(),
-                    kind: p.kind.as_str(),
-                    account: p.account.clone(),
-                    accounts: vec![p.account.clone()],
-                    failures: c.real_failures,
-                    typo_failures: c.typo_failures,
-                    mfa_required_denials: c.denials,
-                    first_failure: format_millis(c.first),
-                    last_failure: format_millis(c.last),
-                    scope,
-                    top_cause: d.causes.first().copied(),
-                    causes: d.causes.clone(),
-                    conclusion: d.conclusion.clone(),
-                    extended: d.extended,
-                });
-            }
-            kind => {
-                let o = Other {
-                    principal: p.name.clone(),
-                    kind: kind.as_str(),
-                    account: p.account.clone(),
-                    failures: c.real_failures + c.typo_failures + c.denials + c.identity_center_failures,
-                    first_failure: format_millis(c.first),
-                    last_failure: format_millis(c.last),
-                };
-                if kind == PrincipalKind::RoleSession {
-                    roles.push(o);
-                } else {
-                    idc.push(o);
-                }
-            }
+        let scope = d
+            .finding(RuleId::D5)
+            .and_then(|f| match &f.metrics {
+                Metrics::D5(m) => Some(m.scope.as_str()),
+                _ => None,
+            })
+            .unwrap_or("none")
+            .to_string();
+        users.push(Row {
+            user: p.name.clone(),
+            kind: p.kind.as_str(),
+            account: p.account.clone(),
+            accounts: vec![p.account.clone()],
+            failures: c.real_failures,
+            typo_failures: c.typo_failures,
+            mfa_required_denials: c.denials,
+            first_failure: d.t0.map(format_millis),
+            last_failure: format_millis(c.last),
+            scope,
+            top_cause: d.causes.first().copied(),
+            causes: d.causes.clone(),
+            conclusion: d.conclusion.clone(),
+            extended: d.extended,
+        });
+    }
+    for c in counts.iter().filter(|c| !ix.principal(c.pid).kind.has_iam_devices()) {
+        let p = ix.principal(c.pid);
+        let o = Other {
+            principal: p.name.clone(),
+            kind: p.kind.as_str(),
+            account: p.account.clone(),
+            failures: c.real_failures + c.typo_failures + c.denials + c.identity_center_failures,
+            first_failure: format_millis(c.first),
+            last_failure: format_millis(c.last),
+        };
+        if p.kind == PrincipalKind::RoleSession {
+            roles.push(o);
+        } else {
+            idc.push(o);
         }
     }
     // The ranking: real failures and denials first, typing last; ties by time, then name.
@@ -104,6 +135,7 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
             .cmp(&(a.failures + a.mfa_required_denials))
             .then(b.typo_failures.cmp(&a.typo_failures))
             .then(a.first_failure.cmp(&b.first_failure))
+            .then(a.last_failure.cmp(&b.last_failure))
             .then(a.user.cmp(&b.user))
             .then(a.account.cmp(&b.account))
     });

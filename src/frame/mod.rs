@@ -87,6 +87,41 @@ fn merge_order(runs: &[Vec<EventRow>]) -> Vec<u32> {
     from
 }
 
+/// Drops the second and later copies of one event, (eventID, recipientAccountId), from
+/// `events` sorted by `sort_events` (DESIGN §6.0: one event, once); returns how many. The first
+/// copy in sort order is kept, so the result does not depend on the order files were read.
+/// Rows without an eventID are all kept: nothing says two of them are one event.
+pub fn dedup(events: &mut Vec<EventRow>) -> u64 {
+    let before = events.len();
+    let mut i = 0;
+    let mut keep = vec![true; events.len()];
+    while i < events.len() {
+        // Copies of one event share its time and id, so they sit in one run of the sort.
+        let mut j = i + 1;
+        while j < events.len()
+            && events[j].event_time == events[i].event_time
+            && events[j].event_id == events[i].event_id
+        {
+            j += 1;
+        }
+        if j - i > 1 && !events[i].event_id.is_empty() {
+            for a in i..j {
+                if keep[a] {
+                    for b in a + 1..j {
+                        if events[b].recipient_account_id == events[a].recipient_account_id {
+                            keep[b] = false;
+                        }
+                    }
+                }
+            }
+        }
+        i = j;
+    }
+    let mut k = keep.into_iter();
+    events.retain(|_| k.next().unwrap_or(true));
+    (before - events.len()) as u64
+}
+
 /// The frame of `events` (in their order).
 pub fn build(events: &[EventRow]) -> PolarsResult<DataFrame> {
     let mut cols = Columns::default();
@@ -94,6 +129,33 @@ pub fn build(events: &[EventRow]) -> PolarsResult<DataFrame> {
         cols.push(e);
     }
     cols.into_frame()
+}
+
+#[cfg(test)]
+mod dedup_tests {
+    use super::*;
+    use crate::event::EventClass;
+    use crate::event::tests::ev;
+
+    #[test]
+    fn one_event_once_per_recipient() {
+        let mut a = ev(1, EventClass::MfaFailure, Some("u"), None, None);
+        a.source_object = "org-trail.json.gz#3".into();
+        let mut b = a.clone();
+        b.source_object = "legacy-trail.json.gz#7".into();
+        let mut other_account = a.clone();
+        other_account.recipient_account_id = Some("444455556666".into());
+        other_account.source_object = "z.json.gz#1".into();
+        let mut no_id = ev(1, EventClass::MfaFailure, Some("u"), None, None);
+        no_id.event_id = String::new();
+        let mut events = vec![b, other_account, a, no_id.clone(), no_id];
+        sort_events(&mut events);
+        assert_eq!(dedup(&mut events), 1);
+        assert_eq!(events.len(), 4);
+        // The copy kept is the first in sort order, whatever order the files were read in.
+        assert!(events.iter().any(|e| e.source_object == "legacy-trail.json.gz#7"));
+        assert!(!events.iter().any(|e| e.source_object == "org-trail.json.gz#3"));
+    }
 }
 
 #[cfg(test)]

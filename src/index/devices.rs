@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::event::{EventClass, EventRow, Millis, PrincipalKey, PrincipalKind, ROOT};
+use crate::event::{EventClass, EventRow, Millis, PrincipalKey};
 
 use super::Ev;
 
@@ -55,25 +55,12 @@ impl SerialKey {
     /// The key of `serial` as named by event `e`: an ARN carries its account, a hardware
     /// serial belongs to the event's account.
     pub fn of(e: &EventRow, serial: &str) -> SerialKey {
-        let account = arn_account(serial).or(e.account()).unwrap_or_default().to_owned();
+        let account = crate::event::arn_account(serial).or(e.account()).unwrap_or_default().to_owned();
         SerialKey {
             account,
             serial: serial.to_owned(),
         }
     }
-}
-
-/// The account of an IAM ARN (`arn:aws:iam::ACCT:…`).
-fn arn_account(s: &str) -> Option<&str> {
-    let mut parts = s.strip_prefix("arn:")?.splitn(5, ':');
-    let (_, _, _, acct) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    (!acct.is_empty()).then_some(acct)
-}
-
-/// The device name of a virtual MFA serial (`arn:aws:iam::ACCT:mfa/[path/]NAME`).
-pub fn virtual_device_name(serial: &str) -> Option<&str> {
-    let (_, rest) = serial.split_once(":mfa/")?;
-    rest.rsplit('/').next().filter(|n| !n.is_empty())
 }
 
 /// FIDO security keys and passkeys (`…:u2f/…`) have no clock: they cannot drift.
@@ -133,24 +120,8 @@ impl DeviceBook {
                 h.uses.push((e.event_time, i as Ev));
             }
         }
-        // A virtual device nobody is tied to is the user's whose name it carries (the usual
-        // convention), so a DeleteVirtualMFADevice alone still names whose device went.
-        for (k, h) in &mut book.serials {
-            if h.owner.is_none()
-                && let Some(n) = virtual_device_name(&k.serial)
-            {
-                let (kind, name) = if n == "root-account-mfa-device" {
-                    (PrincipalKind::Root, ROOT.to_owned())
-                } else {
-                    (PrincipalKind::IamUser, n.to_ascii_lowercase())
-                };
-                h.owner = Some(PrincipalKey {
-                    kind,
-                    account: k.account.clone(),
-                    name,
-                });
-            }
-        }
+        // Never by the device's name: since 2022 a virtual device may have any name, and a
+        // hygiene job deleting an unassigned device named like a user says nothing of theirs.
         for (k, h) in &book.serials {
             if let Some(o) = &h.owner {
                 book.by_owner.entry(o.clone()).or_default().push(k.clone());
@@ -159,7 +130,7 @@ impl DeviceBook {
         book
     }
 
-    /// The serials the data ties to the principal (by lifecycle userName, by use, or by name).
+    /// The serials the data ties to the principal (by lifecycle userName, or by its own successes).
     pub fn serials_of(&self, p: &PrincipalKey) -> &[SerialKey] {
         self.by_owner.get(p).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -334,7 +305,7 @@ impl DeviceBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Outcome, Principal};
+    use crate::event::{Outcome, Principal, PrincipalKind, ROOT};
     use crate::index::tests::{ACCT, ev};
 
     const M: i64 = 60_000;
@@ -371,22 +342,28 @@ mod tests {
         assert_eq!(book.state_at(&key(b), 35 * M).0, DevState::Active);
         assert_eq!(book.state_at(&key(b), M).0, DevState::Active);
         assert_eq!(book.state_at(&key("unknown-serial"), 35 * M).0, DevState::Unknown);
-        // A deletion that names only the serial: tied to the user by the device name.
+        // A deletion that names only the serial of a device nobody enabled or used in the data:
+        // not tied to the user whose name it carries (an orphan cleaned up by a hygiene job).
         let lone = [ev(
             5,
             EventClass::DeviceDeleted,
             Some("ops"),
             None,
-            Some("arn:aws:iam::1:mfa/team/Dora"),
+            Some("arn:aws:iam::999988887777:mfa/team/Dora"),
         )];
         let book = DeviceBook::build(&lone);
         let dora = PrincipalKey {
             kind: PrincipalKind::IamUser,
-            account: "1".into(),
+            account: "999988887777".into(),
             name: "dora".into(),
         };
-        assert_eq!(book.serials_of(&dora).len(), 1);
-        assert_eq!(virtual_device_name("GAHT12345678"), None);
+        assert!(book.serials_of(&dora).is_empty());
+        let k = SerialKey {
+            account: "999988887777".into(),
+            serial: "arn:aws:iam::999988887777:mfa/team/Dora".into(),
+        };
+        assert!(book.knows(&k));
+        assert_eq!(book.owner(&k), None);
         assert!(is_fido("arn:aws:iam::1:u2f/user/anaya/default-AAAA"));
     }
 

@@ -8,16 +8,18 @@
 //! what each policy change did, documents parsed once) and the account-wide
 //! failure series (polars). Rules read it; nothing here knows about rules.
 
-pub mod attempts;
 pub mod devices;
+pub mod episode;
+pub mod plan;
 pub mod policies;
 pub mod series;
+pub mod signals;
 pub mod snapshot;
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::event::{EventClass, EventRow, Millis, Principal, PrincipalKey, PrincipalKind};
-pub use attempts::{RESOLVE_WITHIN, TYPO_RUN};
+pub use signals::{Channel, RESOLVE_WITHIN, RUN_GAP, SignalKind, TYPO_RUN};
 pub use devices::{DevState, DeviceBook, SerialKey};
 pub use policies::PolicyBook;
 pub use series::FailureSeries;
@@ -49,12 +51,16 @@ pub struct Index {
     /// Events about each principal: as the caller, as the IAM user acted on, or naming one of
     /// its MFA serials. Ascending.
     about: Vec<Vec<Ev>>,
-    /// Failed MFA attempts (certain or ambiguous) that are a typo: a short run resolved by a
+    /// Failed MFA attempts (certain or ambiguous) that are typing: a short run resolved by a
     /// success on the same channel within minutes.
     pub typo: Vec<bool>,
-    /// Per account: real (non-typo) MFA failures and MFA-required denials of IAM users and
-    /// root, ascending.
+    /// What each event is as a signal of its caller (DESIGN §6.0), if it is one.
+    signal: Vec<Option<SignalKind>>,
+    /// Per account: attempt failures that are not typing of IAM users and root, ascending
+    /// (the other users D5 compares with).
     by_account: BTreeMap<String, Vec<Ev>>,
+    /// Every signal of every principal, ascending.
+    all_signals: Vec<Ev>,
     pub devices: DeviceBook,
     pub policies: PolicyBook,
     /// Built on first use: only D5 reads it, and `timeline` runs no rule.
@@ -145,11 +151,21 @@ impl Index {
                 about[p as usize].push(i);
             }
         }
-        let typo = attempts::mark_typos(&events, &actor, &about);
+        let typo = signals::mark_typos(&events, &actor, &about);
+        let signal: Vec<Option<SignalKind>> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let p = actor[i].map(|p| &principals[p as usize])?;
+                signal_kind(e, typo[i], p, &policies)
+            })
+            .collect();
+        let all_signals: Vec<Ev> = (0..events.len() as Ev).filter(|&i| signal[i as usize].is_some()).collect();
         let mut by_account: BTreeMap<String, Vec<Ev>> = BTreeMap::new();
-        for (i, e) in events.iter().enumerate() {
-            let real = (e.class.is_mfa_attempt_failure() && !typo[i]) || e.class == EventClass::MfaRequiredDenied;
-            if let (true, Some(p)) = (real, actor[i]) {
+        for (i, s) in signal.iter().enumerate() {
+            if let (Some(s), Some(p)) = (s, actor[i])
+                && s.is_attempt()
+            {
                 let p = &principals[p as usize];
                 if p.kind.has_iam_devices() {
                     by_account.entry(p.account.clone()).or_default().push(i as Ev);
@@ -163,7 +179,9 @@ impl Index {
             actor,
             about,
             typo,
+            signal,
             by_account,
+            all_signals,
             devices,
             policies,
             series: std::sync::OnceLock::new(),
@@ -175,7 +193,7 @@ impl Index {
     /// usual level (for D5).
     pub fn series(&self) -> &FailureSeries {
         self.series
-            .get_or_init(|| FailureSeries::build(&self.events, &self.typo, &self.actor, &self.principals))
+            .get_or_init(|| FailureSeries::build(&self.events, &self.signal, &self.actor, &self.principals))
     }
 
     pub fn event(&self, i: Ev) -> &EventRow {
@@ -213,8 +231,16 @@ impl Index {
         &all[lo..hi.max(lo)]
     }
 
-    /// Real MFA failures and MFA-required denials of the account's IAM users and root
-    /// between `since` and `until`.
+    /// Every principal's signals between `since` and `until`.
+    pub fn signals_between(&self, since: Millis, until: Millis) -> &[Ev] {
+        let all = &self.all_signals;
+        let lo = all.partition_point(|&i| self.event(i).event_time < since);
+        let hi = all.partition_point(|&i| self.event(i).event_time <= until);
+        &all[lo..hi.max(lo)]
+    }
+
+    /// Attempt failures (not typing) of the account's IAM users and root between `since` and
+    /// `until`.
     pub fn account_signals(&self, account: &str, since: Millis, until: Millis) -> &[Ev] {
         let Some(all) = self.by_account.get(account) else {
             return &[];
@@ -224,7 +250,7 @@ impl Index {
         &all[lo..hi.max(lo)]
     }
 
-    /// Accounts with real MFA failures or denials.
+    /// Accounts with attempt failures that are not typing.
     pub fn accounts(&self) -> impl Iterator<Item = &str> {
         self.by_account.keys().map(String::as_str)
     }
@@ -256,19 +282,12 @@ impl Index {
         id
     }
 
-    /// Failure signals (MFA failures and MFA-required denials) the principal made; with
-    /// `real`, typos are left out.
-    pub fn signal_count(&self, p: Pid, real: bool) -> usize {
+    /// Signals the principal made; with `typos`, its typing failures too.
+    pub fn signal_count(&self, p: Pid, typos: bool) -> usize {
         self.about(p)
             .iter()
-            .filter(|&&i| {
-                let failure = if real {
-                    self.is_real_failure(i)
-                } else {
-                    self.event(i).class.is_mfa_attempt_failure()
-                };
-                self.actor(i) == Some(p) && (failure || self.is_mfa_denial(i))
-            })
+            .filter(|&&i| self.actor(i) == Some(p))
+            .filter(|&&i| self.signal(i).is_some() || (typos && self.typo[i as usize]))
             .count()
     }
 
@@ -292,15 +311,15 @@ impl Index {
         if pool.len() <= 1 {
             return pool.first().map_or(Resolved::Absent, |&p| Resolved::One(p));
         }
-        // Real trouble first (failures that are not typing, denials); typing only if nobody has.
-        let counted = |real: bool| -> Vec<(Pid, usize)> {
+        // Real trouble first (signals); typing only if nobody has any.
+        let counted = |typos: bool| -> Vec<(Pid, usize)> {
             pool.iter()
-                .map(|&p| (p, self.signal_count(p, real)))
+                .map(|&p| (p, self.signal_count(p, typos)))
                 .filter(|(_, n)| *n > 0)
                 .collect()
         };
-        let real = counted(true);
-        let with_signals = if real.is_empty() { counted(false) } else { real };
+        let real = counted(false);
+        let with_signals = if real.is_empty() { counted(true) } else { real };
         match with_signals.as_slice() {
             [(p, _)] => Resolved::One(*p),
             [] => Resolved::One(pool[0]),
@@ -312,33 +331,128 @@ impl Index {
         }
     }
 
-    /// Whether event `i` is a failed MFA attempt that is not a typo.
+    /// What event `i` is as a signal of its caller (DESIGN §6.0), if it is one.
+    pub fn signal(&self, i: Ev) -> Option<SignalKind> {
+        self.signal[i as usize]
+    }
+
+    /// Whether event `i` is an attempt failure of its caller that is not typing.
     pub fn is_real_failure(&self, i: Ev) -> bool {
-        self.event(i).class.is_mfa_attempt_failure() && !self.typo[i as usize]
+        self.signal(i).is_some_and(SignalKind::is_attempt)
+    }
+
+    /// Whether event `i` is a denial signal of its caller (MFA-required, trust policy, stale MFA).
+    pub fn is_denial(&self, i: Ev) -> bool {
+        self.signal(i).is_some_and(|s| !s.is_attempt())
     }
 
     /// Whether event `i` is an MFA-required denial of its caller: an identity-policy deny
     /// without MFA, or a trust-policy denial where the trust policy then required MFA.
     pub fn is_mfa_denial(&self, i: Ev) -> bool {
-        let e = self.event(i);
-        e.class == EventClass::MfaRequiredDenied
-            || (e.class == EventClass::AssumeRoleDenied && self.policies.trust_denial_counts(e).is_some())
+        matches!(self.signal(i), Some(SignalKind::Denial | SignalKind::TrustDenial))
     }
 
-    /// Latest failure signal of the principal (an MFA failure or an MFA-required denial; else
-    /// a denial of an MFA session): the default `--until`.
-    pub fn latest_failure_signal(&self, p: Pid) -> Option<Millis> {
-        let own = || {
-            self.about(p)
-                .iter()
-                .rev()
-                .copied()
-                .filter(|&i| self.actor(i) == Some(p))
-        };
+    /// The principal's own signals up to `until` (ascending).
+    pub fn signals_of(&self, p: Pid, until: Millis) -> Vec<Ev> {
+        self.own_until(p, until).filter(|&i| self.signal(i).is_some()).collect()
+    }
+
+    /// The principal's own MFA successes up to `until` (ascending).
+    pub fn successes_of(&self, p: Pid, until: Millis) -> Vec<Ev> {
+        self.own_until(p, until)
+            .filter(|&i| self.event(i).class == EventClass::MfaSuccess)
+            .collect()
+    }
+
+    fn own_until(&self, p: Pid, until: Millis) -> impl Iterator<Item = Ev> + '_ {
+        let all = self.about(p);
+        let hi = all.partition_point(|&i| self.event(i).event_time <= until);
+        all[..hi].iter().copied().filter(move |&i| self.actor(i) == Some(p))
+    }
+
+    /// The default `--until` (DESIGN §6.0): the principal's latest signal; where it has none,
+    /// its latest typo (`true`: from typos).
+    pub fn default_until(&self, p: Pid) -> Option<(Millis, bool)> {
+        let own = || self.about(p).iter().rev().copied().filter(|&i| self.actor(i) == Some(p));
         own()
-            .find(|&i| self.event(i).class.is_mfa_attempt_failure() || self.is_mfa_denial(i))
-            .or_else(|| own().find(|&i| self.event(i).class == EventClass::ExplicitDenyWithMfa))
-            .map(|i| self.event(i).event_time)
+            .find(|&i| self.signal(i).is_some())
+            .map(|i| (self.event(i).event_time, false))
+            .or_else(|| {
+                own()
+                    .find(|&i| self.typo[i as usize])
+                    .map(|i| (self.event(i).event_time, true))
+            })
+    }
+
+    /// The principal's failure episode ending at its latest signal up to `until` (DESIGN §6.0).
+    pub fn episode(&self, p: Pid, until: Millis) -> Option<Episode> {
+        let signals = self.signals_of(p, until);
+        let successes = self.successes_of(p, until);
+        let time = |v: &[Ev]| v.iter().map(|&i| self.event(i).event_time).collect::<Vec<_>>();
+        let (st, mt) = (time(&signals), time(&successes));
+        let b = episode::bounds(&st, &mt)?;
+        let t0 = signals[b.first];
+        let data_start = self.events.first().map_or(i64::MIN, |e| e.event_time);
+        Some(Episode {
+            t0,
+            last: signals[b.last],
+            signals: signals[b.first..=b.last].to_vec(),
+            closed_by: b.closed_by.map(|k| successes[k]),
+            start_known: episode::start_known(b, st[b.first], data_start),
+            earlier: episode::earlier(&st, &mt, b)
+                .into_iter()
+                .map(|e| EarlierEpisode {
+                    first: signals[e.first],
+                    last: signals[e.last],
+                    signals: e.last - e.first + 1,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// A principal's current failure episode (DESIGN §6.0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Episode {
+    /// The first signal: T0.
+    pub t0: Ev,
+    /// The latest signal up to `until`.
+    pub last: Ev,
+    /// Every signal of the episode, ascending.
+    pub signals: Vec<Ev>,
+    /// The MFA success that closed the earlier trouble, when the data shows one.
+    pub closed_by: Option<Ev>,
+    /// False when the episode runs back to the start of the data read: it may begin earlier.
+    pub start_known: bool,
+    /// Earlier episodes in the data read, newest first.
+    pub earlier: Vec<EarlierEpisode>,
+}
+
+/// An earlier episode, shown as history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EarlierEpisode {
+    pub first: Ev,
+    pub last: Ev,
+    pub signals: usize,
+}
+
+/// What event `e` of principal `p` is as a signal (DESIGN §6.0).
+fn signal_kind(e: &EventRow, typo: bool, p: &Principal, policies: &PolicyBook) -> Option<SignalKind> {
+    match e.class {
+        EventClass::MfaFailure if !typo => Some(SignalKind::Failure),
+        EventClass::ConsoleFailureAmbiguous if !typo => Some(SignalKind::AmbiguousFailure),
+        EventClass::MfaRequiredDenied if p.kind.has_iam_devices() => Some(SignalKind::Denial),
+        EventClass::AssumeRoleDenied if policies.trust_denial_counts(e).is_some() => Some(SignalKind::TrustDenial),
+        EventClass::ExplicitDenyWithMfa
+            if p.kind.has_iam_devices()
+                && policies
+                    .requirements_at(&p.key(), e.event_time)
+                    .iter()
+                    .any(|r| policies.docs[r.doc].age_limited()) =>
+        {
+            Some(SignalKind::StaleMfaDenial)
+        }
+        _ => None,
     }
 }
 

@@ -1,14 +1,17 @@
 //! The account-wide failure series: per account and hour, how many IAM users
-//! (and root) failed MFA for real (typos excluded) and how many attempted an
-//! MFA or console sign-in. Built once per run with polars over every event
-//! read, it gives D5 the account's own usual level, so that "several users
-//! fail in the same hour" is compared with what this account normally sees.
+//! (and root) failed MFA for real (attempt failures that are not typing) and
+//! how many attempted an MFA or console sign-in. Built once per run with
+//! polars over every event read, it gives D5 the account's usual level from
+//! hours outside an episode, so that "several users fail in the same hour" is
+//! compared with what this account normally sees, never with the incident.
 
 use std::collections::HashMap;
 
 use polars::prelude::*;
 
 use crate::event::{EventClass, EventRow, HOUR, Millis, Principal};
+
+use super::SignalKind;
 
 /// Hours with MFA attempts an account needs before its usual level is trusted.
 pub const MIN_BASELINE_HOURS: usize = 24;
@@ -24,9 +27,8 @@ pub struct Hour {
 #[derive(Debug, Default)]
 pub struct FailureSeries {
     hours: HashMap<(String, i64), Hour>,
-    /// Per account: the 95th percentile of `failing` over hours with attempts, when the
-    /// account has at least `MIN_BASELINE_HOURS` such hours.
-    baseline: HashMap<String, u32>,
+    /// Per account: its hours with attempts, ascending (hour index, counts).
+    by_account: HashMap<String, Vec<(i64, Hour)>>,
 }
 
 /// Distinct (account, hour, principal) rows counted per (account, hour), with polars.
@@ -98,7 +100,7 @@ pub fn signal_counts(ix: &super::Index, since: Millis, until: Millis) -> PolarsR
         let Some(a) = ix.actor(i) else { continue };
         let kind = if e.class.is_mfa_attempt_failure() {
             if ix.typo[i as usize] { TYPO } else { REAL }
-        } else if ix.is_mfa_denial(i) {
+        } else if ix.is_denial(i) {
             DENIAL
         } else if e.class == EventClass::IdentityCenterFailure {
             IDC
@@ -174,7 +176,7 @@ pub fn signal_counts(ix: &super::Index, since: Millis, until: Millis) -> PolarsR
 impl FailureSeries {
     pub fn build(
         events: &[EventRow],
-        typo: &[bool],
+        signal: &[Option<SignalKind>],
         actor: &[Option<super::Pid>],
         principals: &[Principal],
     ) -> FailureSeries {
@@ -203,7 +205,7 @@ impl FailureSeries {
                 e.event_time.div_euclid(HOUR),
                 p.name.to_ascii_lowercase(),
             );
-            if e.class.is_mfa_attempt_failure() && !typo[i] {
+            if signal[i].is_some_and(SignalKind::is_attempt) {
                 failing.push(row.clone());
             }
             attempting.push(row);
@@ -217,21 +219,12 @@ impl FailureSeries {
         for (a, h, n) in distinct_per_hour(&failing).unwrap_or_default() {
             s.hours.entry((a, h)).or_default().failing = n;
         }
-        let mut per_account: HashMap<&str, Vec<u32>> = HashMap::new();
-        for ((a, _), h) in &s.hours {
-            per_account.entry(a).or_default().push(h.failing);
+        for ((a, h), c) in &s.hours {
+            s.by_account.entry(a.clone()).or_default().push((*h, *c));
         }
-        let baseline: HashMap<String, u32> = per_account
-            .into_iter()
-            .filter(|(_, v)| v.len() >= MIN_BASELINE_HOURS)
-            .map(|(a, mut v)| {
-                v.sort_unstable();
-                // Nearest-rank 95th percentile.
-                let rank = (v.len() * 95).div_ceil(100).max(1);
-                (a.to_owned(), v[rank - 1])
-            })
-            .collect();
-        s.baseline = baseline;
+        for v in s.by_account.values_mut() {
+            v.sort_unstable_by_key(|(h, _)| *h);
+        }
         s
     }
 
@@ -243,9 +236,25 @@ impl FailureSeries {
             .unwrap_or_default()
     }
 
-    /// The account's usual number of failing users in an hour (None: too little history).
-    pub fn baseline(&self, account: &str) -> Option<u32> {
-        self.baseline.get(account).copied()
+    /// The account's usual number of failing users in an hour: the 95th percentile over its
+    /// hours with attempts outside `[from, to]` (an episode's hours, so that an incident never
+    /// sets its own bar). None when fewer than `MIN_BASELINE_HOURS` such hours are in the data.
+    pub fn usual(&self, account: &str, from: Millis, to: Millis) -> Option<u32> {
+        let (lo, hi) = (from.div_euclid(HOUR), to.div_euclid(HOUR));
+        let mut v: Vec<u32> = self
+            .by_account
+            .get(account)?
+            .iter()
+            .filter(|(h, _)| *h < lo || *h > hi)
+            .map(|(_, c)| c.failing)
+            .collect();
+        if v.len() < MIN_BASELINE_HOURS {
+            return None;
+        }
+        v.sort_unstable();
+        // Nearest-rank 95th percentile.
+        let rank = (v.len() * 95).div_ceil(100).max(1);
+        Some(v[rank - 1])
     }
 
     /// Every (account, hour start, counts), sorted: the failure series for reports.
@@ -264,6 +273,11 @@ mod tests {
     use crate::index::tests::{ACCT, ev};
 
     fn build(events: &[EventRow], typo: &[bool]) -> FailureSeries {
+        let signal: Vec<Option<SignalKind>> = events
+            .iter()
+            .zip(typo)
+            .map(|(e, t)| (e.class.is_mfa_attempt_failure() && !t).then_some(SignalKind::Failure))
+            .collect();
         let mut principals: Vec<Principal> = Vec::new();
         let actor: Vec<Option<u32>> = events
             .iter()
@@ -276,7 +290,7 @@ mod tests {
                 Some(i as u32)
             })
             .collect();
-        FailureSeries::build(events, typo, &actor, &principals)
+        FailureSeries::build(events, &signal, &actor, &principals)
     }
 
     #[test]
@@ -300,7 +314,7 @@ mod tests {
             }
         );
         assert_eq!(s.at(ACCT, 70 * 60_000).failing, 1);
-        assert_eq!(s.baseline(ACCT), None, "two hours are not enough history");
+        assert_eq!(s.usual(ACCT, i64::MIN, i64::MIN), None, "two hours are not enough history");
         assert_eq!(s.hours().len(), 2);
     }
 
@@ -323,6 +337,10 @@ mod tests {
         }
         let typo = vec![false; events.len()];
         let s = build(&events, &typo);
-        assert_eq!(s.baseline(ACCT), Some(1));
+        assert_eq!(s.usual(ACCT, i64::MIN, i64::MIN), Some(1));
+        // The incident's own hour left out: still 1; the incident inside: still 1 (p95 of 31).
+        assert_eq!(s.usual(ACCT, 31 * HOUR, 31 * HOUR), Some(1));
+        // Too few hours once most are the episode's.
+        assert_eq!(s.usual(ACCT, 0, 20 * HOUR), None);
     }
 }

@@ -2,7 +2,7 @@
 //! say. Everything else is counted and dropped.
 
 use super::record::Record;
-use crate::event::{EventClass, EventRow, HIDDEN_USER, Outcome, ROOT, ROOT_USER_PARAM};
+use crate::event::{DenyKind, EventClass, EventRow, HIDDEN_USER, Outcome, ROOT, ROOT_USER_PARAM};
 use crate::time::parse_event_time;
 
 /// Error codes that mean "access denied" across service protocols.
@@ -37,16 +37,16 @@ pub enum Reject {
 /// Policy types of AccessDenied messages, by prefix of the words after "explicit deny in a(n)/the".
 /// "sessions policy" is how one AWS doc example spells it; newer messages append the policy's
 /// ARN, which a prefix match ignores. `mfatrail sql` emits the same table.
-pub const DENY_KINDS: [(&str, &str); 9] = [
-    ("identity-based polic", "identity"),
-    ("service control polic", "scp"),
-    ("resource control polic", "rcp"),
-    ("resource-based polic", "resource"),
-    ("permissions boundary", "boundary"),
-    ("session polic", "session"),
-    ("sessions polic", "session"),
-    ("VPC endpoint polic", "vpce"),
-    ("role trust polic", "trust"),
+pub const DENY_KINDS: [(&str, DenyKind); 9] = [
+    ("identity-based polic", DenyKind::Identity),
+    ("service control polic", DenyKind::Scp),
+    ("resource control polic", DenyKind::Rcp),
+    ("resource-based polic", DenyKind::Resource),
+    ("permissions boundary", DenyKind::Boundary),
+    ("session polic", DenyKind::Session),
+    ("sessions polic", DenyKind::Session),
+    ("VPC endpoint polic", DenyKind::Vpce),
+    ("role trust polic", DenyKind::Trust),
 ];
 
 /// The articles between "explicit deny" and the policy type.
@@ -85,17 +85,17 @@ pub const IAM_EVENTS: &[(&str, EventClass)] = &[
 /// The policy type an AccessDenied message names. AWS's messages read "… with an explicit
 /// deny in a service control policy" (and the like); older ones say only "with an explicit
 /// deny". `None`: not an explicit deny at all.
-pub fn deny_policy(msg: &str) -> Option<&'static str> {
+pub fn deny_policy(msg: &str) -> Option<DenyKind> {
     let at = msg.find("explicit deny")?;
     let rest = msg[at + "explicit deny".len()..].trim_start();
     let Some(kind) = DENY_ARTICLES.iter().find_map(|a| rest.strip_prefix(a)) else {
-        return Some("untyped");
+        return Some(DenyKind::Untyped);
     };
     Some(
         DENY_KINDS
             .iter()
             .find(|(p, _)| kind.starts_with(p))
-            .map_or("other", |(_, k)| k),
+            .map_or(DenyKind::Other, |(_, k)| *k),
     )
 }
 
@@ -110,11 +110,6 @@ pub fn denied_action(msg: &str) -> Option<&str> {
 fn action_of(source: &str, name: &str) -> Option<String> {
     let svc = source.strip_suffix(".amazonaws.com")?;
     (!svc.is_empty() && !name.is_empty()).then(|| format!("{svc}:{name}"))
-}
-
-/// The last path segment of an ARN (`arn:aws:iam::1:role/path/Name` → `Name`).
-pub fn arn_name(arn: &str) -> &str {
-    arn.rsplit(['/', ':']).next().unwrap_or(arn)
 }
 
 /// Classifies a record; `Ok(row)` when it is kept.
@@ -196,12 +191,12 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
             (EventClass::MfaSuccess, Outcome::Success)
         }
         _ if denied && deny_policy(msg).is_some() => {
-            let policy = deny_policy(msg).unwrap_or("untyped");
+            let identity = deny_policy(msg).is_some_and(DenyKind::is_identity);
             let long_term = access_key.is_some_and(|k| k.starts_with("AKIA"));
-            let class = match (policy, human, mfa_auth) {
-                ("identity" | "untyped", true, Some(true)) => EventClass::ExplicitDenyWithMfa,
-                ("identity" | "untyped", true, Some(false)) => EventClass::MfaRequiredDenied,
-                ("identity" | "untyped", true, None) if long_term => EventClass::MfaRequiredDenied,
+            let class = match (identity, human, mfa_auth) {
+                (true, true, Some(true)) => EventClass::ExplicitDenyWithMfa,
+                (true, true, Some(false)) => EventClass::MfaRequiredDenied,
+                (true, true, None) if long_term => EventClass::MfaRequiredDenied,
                 _ => EventClass::ExplicitDenyOther,
             };
             (class, Outcome::Failure)
@@ -340,7 +335,7 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
                     .or_else(|| action_of(source, name))
             })
             .flatten(),
-        deny_policy: is_deny.then(|| deny_policy(msg).unwrap_or("none").to_owned()),
+        deny_policy: is_deny.then(|| deny_policy(msg).unwrap_or(DenyKind::None).as_str().to_owned()),
         policy_arn: req.policy_arn.get().or(r.response.policy.arn.get()).map(str::to_owned),
         group_name: owned(&req.group_name),
         policy_name: owned(&req.policy_name),
@@ -686,16 +681,16 @@ mod tests {
         };
         assert_eq!(
             m(" with an explicit deny in an identity-based policy"),
-            Some("identity")
+            Some(DenyKind::Identity)
         );
         assert_eq!(
             m(" with an explicit deny in a service control policy: arn:aws:organizations::1:policy/o-1/p-1"),
-            Some("scp")
+            Some(DenyKind::Scp)
         );
-        assert_eq!(m(" with an explicit deny in a resource control policy"), Some("rcp"));
-        assert_eq!(m(" with an explicit deny in a sessions policy"), Some("session"));
-        assert_eq!(m(" with an explicit deny in the role trust policy"), Some("trust"));
-        assert_eq!(m(" with an explicit deny"), Some("untyped"));
+        assert_eq!(m(" with an explicit deny in a resource control policy"), Some(DenyKind::Rcp));
+        assert_eq!(m(" with an explicit deny in a sessions policy"), Some(DenyKind::Session));
+        assert_eq!(m(" with an explicit deny in the role trust policy"), Some(DenyKind::Trust));
+        assert_eq!(m(" with an explicit deny"), Some(DenyKind::Untyped));
         assert_eq!(
             m(" because no service control policy allows the s3:GetObject action"),
             None

@@ -2,7 +2,7 @@
 //! request contexts that matter (fresh MFA, stale MFA, session without MFA, long-term key) and
 //! the outcomes tell whether, and how, the statement makes MFA a requirement.
 
-use super::{Effect, KNOWN_OPERATORS, MfaCondition, MfaKey, Requirement, RequirementKind, Statement, clip};
+use super::{Caller, Effect, KNOWN_OPERATORS, MfaCondition, MfaKey, Requirement, RequirementKind, Statement, clip};
 
 /// The request contexts that tell MFA requirements apart.
 #[derive(Debug, Clone, Copy)]
@@ -167,6 +167,25 @@ impl Statement {
         }?;
         // Saturating float-to-int cast; negative bounds mean "no age is young enough".
         Some(bound.max(0.0) as u64)
+    }
+
+    /// Whether this statement holds `caller` to MFA for the actions it covers: a Deny that
+    /// applies to the caller while sparing fresh MFA sessions, or an Allow that grants fresh MFA
+    /// sessions but not the caller. An `aws:MultiFactorAuthAge` limit alone reaches only MFA
+    /// sessions: it never holds a caller without MFA to it.
+    pub fn requires_mfa_of(&self, caller: Caller) -> bool {
+        let Some(p) = self.profile().filter(|_| self.mfa_requirement().is_some()) else {
+            return false;
+        };
+        let applies = match caller {
+            Caller::NoMfaSession => p.session,
+            Caller::LongTermKey => p.long_term,
+            Caller::StaleMfa => p.stale,
+        };
+        match self.effect {
+            Effect::Deny => applies,
+            Effect::Allow => !applies,
+        }
     }
 
     pub fn label(&self) -> String {

@@ -98,6 +98,28 @@ pub enum MfaKey {
     Age,
 }
 
+/// Who makes a request, as MFA conditions see it (the request contexts of `eval`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Caller {
+    /// Temporary credentials without MFA: a console session or STS credentials.
+    NoMfaSession,
+    /// Long-term access keys (AKIA…): the MFA keys are absent from the request.
+    LongTermKey,
+    /// An MFA session authenticated long ago (an `aws:MultiFactorAuthAge` limit).
+    StaleMfa,
+}
+
+impl Caller {
+    pub const ALL: [Caller; 3] = [Caller::NoMfaSession, Caller::LongTermKey, Caller::StaleMfa];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Caller::NoMfaSession => "session_without_mfa",
+            Caller::LongTermKey => "long_term_key",
+            Caller::StaleMfa => "stale_mfa_session",
+        }
+    }
+}
+
 /// How a statement makes MFA a requirement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Requirement {
@@ -339,6 +361,18 @@ impl Policy {
             .any(|s| s.actions.matches(action) && s.mfa_requirement().is_some())
     }
 
+    /// A statement holds `caller` to MFA for `action` (see `Statement::requires_mfa_of`).
+    pub fn requires_mfa_of(&self, action: &str, caller: Caller) -> bool {
+        self.statements
+            .iter()
+            .any(|s| s.actions.matches(action) && s.requires_mfa_of(caller))
+    }
+
+    /// Some statement limits the age of MFA sessions (`aws:MultiFactorAuthAge`).
+    pub fn age_limited(&self) -> bool {
+        self.mfa_statements().iter().any(|(_, r)| r.max_age_seconds.is_some())
+    }
+
     /// The statements that make MFA a requirement, with how.
     pub fn mfa_statements(&self) -> Vec<(&Statement, Requirement)> {
         self.statements
@@ -352,18 +386,38 @@ impl Policy {
         self.statements.iter().any(|s| !s.mfa.is_empty())
     }
 
-    /// Whether the MFA requirement reaches the work that matters: any of `denied` (the actions
-    /// a user was denied for want of MFA), or, when nothing was denied, everyday access (a
-    /// statement covering at least two of `EVERYDAY_ACTIONS` across services). A condition on
-    /// `ec2:TerminateInstances` alone does not make a user need MFA to work.
-    pub fn requires_mfa_for_work(&self, denied: &[String]) -> bool {
+    /// Whether the MFA requirement reaches the work that matters: any of `denied` (the
+    /// actions a user was denied for want of MFA, with the kind of caller), or, when nothing
+    /// was denied, everyday access (at least two of `EVERYDAY_ACTIONS`, for a session without
+    /// MFA or a long-term key). A condition on `ec2:TerminateInstances` alone does not make a
+    /// user need MFA to work, and an `aws:MultiFactorAuthAge` limit alone never holds a user
+    /// without MFA to it.
+    pub fn requires_mfa_for_work(&self, denied: &[(String, Caller)]) -> bool {
         if !denied.is_empty() {
-            return denied.iter().any(|a| self.requires_mfa_for(a));
+            return denied.iter().any(|(a, c)| self.requires_mfa_of(a, *c));
         }
-        self.mfa_statements()
+        [Caller::NoMfaSession, Caller::LongTermKey]
             .iter()
-            .any(|(s, _)| EVERYDAY_ACTIONS.iter().filter(|a| s.actions.matches(a)).count() >= 2)
+            .any(|&c| EVERYDAY_ACTIONS.iter().filter(|a| self.requires_mfa_of(a, c)).count() >= 2)
     }
+}
+
+/// An everyday action: a read nearly every user makes (`List*`, `Describe*`, `Get*`, `Head*`,
+/// `sts:GetCallerIdentity`). MFA enforcement denies these; a guardrail does not.
+pub fn is_everyday_action(action: &str) -> bool {
+    let name = action.split_once(':').map_or(action, |(_, n)| n);
+    ["List", "Describe", "Get", "Head", "BatchGet", "Lookup", "Search"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// A destructive action, the kind a guardrail denies (`ec2:TerminateInstances`,
+/// `rds:DeleteDBInstance`, `s3:DeleteBucket`, …).
+pub fn is_destructive_action(action: &str) -> bool {
+    let name = action.split_once(':').map_or(action, |(_, n)| n);
+    ["Delete", "Terminate", "Remove", "Destroy", "Stop", "Disable", "Deregister", "Revoke", "Detach", "Purge"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 /// Read-only calls of different services that nearly every user makes: a requirement covering

@@ -18,13 +18,16 @@ pub struct WindowJson {
     pub since: String,
     pub until: String,
     pub extended: bool,
-    /// "latest_failure" when --until was not given, else "argument".
-    pub until_from: &'static str,
+    /// "argument" (--until), "latest_failure" (the latest signal), "latest_typo" (every
+    /// failure was typing) or "data_end" (no failure at all).
+    pub until_from: crate::rules::UntilFrom,
+    /// T0 − window: where the first pass began (the extension begins at `since`).
+    pub first_pass_since: String,
 }
 
 #[derive(Serialize)]
 pub struct ConclusionJson<'a> {
-    pub causes: &'a [&'static str],
+    pub causes: &'a [crate::rules::RuleId],
     pub text: &'a str,
 }
 
@@ -53,11 +56,8 @@ pub fn to_json<'a>(d: &'a Diagnosis, stats: &RunStats, elapsed: std::time::Durat
             since: format_millis(d.since),
             until: format_millis(d.until),
             extended: d.extended,
-            until_from: if d.until_from_data {
-                "latest_failure"
-            } else {
-                "argument"
-            },
+            until_from: d.until_from,
+            first_pass_since: format_millis(d.first_since),
         },
         baseline: &d.baseline,
         timeline: &d.marks,
@@ -127,23 +127,45 @@ pub fn write_text(
             sanitize(&p.account)
         )?;
     }
+    let ends = match d.until_from {
+        crate::rules::UntilFrom::Argument => "",
+        crate::rules::UntilFrom::LatestSignal => ", ending at the user's latest failure signal",
+        crate::rules::UntilFrom::LatestTypo => ", ending at the user's latest typo (every failure was typing)",
+        crate::rules::UntilFrom::DataEnd => ", ending with the data read",
+    };
     writeln!(
         w,
-        "Window: {} .. {} ({}{}){}",
+        "Window: {} .. {} ({}{ends}){}",
         format_millis(d.since),
         format_millis(d.until),
         format_duration(d.until - d.since),
-        if d.until_from_data {
-            ", ending at the user's latest failure"
-        } else {
-            ""
-        },
         if d.extended {
-            "  [extended: no cause in the first 24 h]"
+            format!(
+                "  [extended: no cause from {} (T0 − {})]",
+                format_millis(d.first_since),
+                format_duration(d.t0.map_or(0, |t| t - d.first_since))
+            )
         } else {
-            ""
+            String::new()
         }
     )?;
+    if let Some(t0) = d.t0 {
+        let earlier = if d.earlier_episodes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} earlier episode(s) in the data read, the last ending {}",
+                d.earlier_episodes.len(),
+                format_millis(d.earlier_episodes[0].1)
+            )
+        };
+        let known = if d.baseline.episode_start_known == Some(false) {
+            " (the episode runs back to the start of the data read: it may begin earlier)"
+        } else {
+            ""
+        };
+        writeln!(w, "T0: {} (start of the current failure episode{known}){earlier}", format_millis(t0))?;
+    }
     if let Some(line) = failure_sparkline(d) {
         writeln!(
             w,
@@ -161,7 +183,7 @@ pub fn write_text(
         if d.causes.is_empty() {
             "none".to_string()
         } else {
-            d.causes.join(", ")
+            d.causes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
         }
     )?;
     writeln!(w)?;

@@ -195,9 +195,9 @@ fn finding_html(out: &mut String, f: &Finding) {
     let _ = write!(
         out,
         r#"<section class="rule" id="{}"><h3>{} {} {}</h3><div>{}</div>"#,
-        esc(f.rule),
+        esc(f.rule.as_str()),
         badge(f.status),
-        esc(f.rule),
+        esc(f.rule.as_str()),
         esc(f.title),
         esc(&f.summary)
     );
@@ -217,7 +217,7 @@ fn finding_html(out: &mut String, f: &Finding) {
         out.push_str("</table>");
     }
     // The runbook's fix for a confirmed cause (D1 only sets the baseline).
-    if f.status == Status::Confirmed && f.rule != "D1" && !next.is_empty() {
+    if f.status == Status::Confirmed && f.rule != crate::rules::RuleId::D1 && !next.is_empty() {
         let _ = write!(out, r#"<div class="next"><b>What to do next:</b> {}</div>"#, esc(next));
     }
     out.push_str("</section>");
@@ -227,7 +227,7 @@ fn inputs_html(out: &mut String, s: &RunStats, i: &Inputs) {
     let _ = write!(
         out,
         "<h2>Inputs</h2><table><tr><th>files</th><td>{} listed = {} pruned + {} digest/insight skipped + {} unchanged + {} read ({} partial) + {} failed</td></tr>\
-         <tr><th>records</th><td>{} found = {} kept + {} not MFA-relevant + {} outside the window + {} malformed + {} without a usable eventTime</td></tr>\
+         <tr><th>records</th><td>{} found = {} kept + {} not MFA-relevant + {} outside the window + {} duplicate copies + {} malformed + {} without a usable eventTime</td></tr>\
          <tr><th>bytes</th><td>{} compressed, {} decompressed; {:.2} s</td></tr></table>",
         s.files_listed,
         s.files_pruned,
@@ -240,6 +240,7 @@ fn inputs_html(out: &mut String, s: &RunStats, i: &Inputs) {
         s.records_kept,
         s.records_dropped,
         s.records_outside_window,
+        s.records_duplicate,
         s.records_malformed,
         s.records_without_time,
         human_bytes(s.bytes_compressed),
@@ -294,14 +295,14 @@ pub fn write_diagnosis(
         let _ = write!(
             b,
             r##"<a href="#{}">{}</a> "##,
-            esc(f.rule),
-            badge(f.status).replace("</span>", &format!(" {}</span>", esc(f.rule)))
+            esc(f.rule.as_str()),
+            badge(f.status).replace("</span>", &format!(" {}</span>", esc(f.rule.as_str())))
         );
     }
     b.push_str("</div><h2>Timeline</h2>");
     b.push_str(r##"<div class="legend"><span style="color:#d2453b">■ failure signals</span><span style="color:#2f9e55">■ successes</span><span style="color:#6a3fc1">● device events</span><span style="color:#d98b00">● policy changes</span><span>┆ T0</span></div>"##);
     let t0 = d.t0;
-    let first_pass = d.extended.then(|| d.until - d.first_window);
+    let first_pass = d.extended.then_some(d.first_since);
     let whole = Chart {
         title: "Whole window, 5-minute buckets",
         from: d.since,
@@ -382,7 +383,7 @@ pub fn write_scan(w: &mut dyn Write, r: &ScanReport) -> std::io::Result<()> {
             u.failures,
             u.typo_failures,
             u.mfa_required_denials,
-            esc(&u.first_failure),
+            esc(u.first_failure.as_deref().unwrap_or("-")),
             esc(&u.scope),
             esc(&u.conclusion)
         );

@@ -107,12 +107,13 @@ pub fn write_diagnosis(w: &mut dyn Write, d: &Diagnosis, s: &RunStats) -> std::i
     }
     writeln!(
         w,
-        "\n*Inputs:* {} files listed, {} read, {} failed; {} records, {} kept, {} malformed.",
+        "\n*Inputs:* {} files listed, {} read, {} failed; {} records, {} kept, {} duplicate copies, {} malformed.",
         s.files_listed,
         s.files_read,
         s.files_failed.len(),
         s.records,
         s.records_kept,
+        s.records_duplicate,
         s.records_malformed
     )
 }

@@ -151,11 +151,12 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
     )?;
     writeln!(
         w,
-        "  records: {} found = {} kept + {} not MFA-relevant + {} outside the window + {} malformed (invalid JSON) + {} without a usable eventTime; {} parsed (the rest skipped by the byte pre-filter, not validated)",
+        "  records: {} found = {} kept + {} not MFA-relevant + {} outside the window + {} duplicate copies (one eventID delivered twice) + {} malformed (invalid JSON) + {} without a usable eventTime; {} parsed (the rest skipped by the byte pre-filter, not validated)",
         s.records,
         s.records_kept,
         s.records_dropped,
         s.records_outside_window,
+        s.records_duplicate,
         s.records_malformed,
         s.records_without_time,
         s.records_parsed

@@ -21,11 +21,12 @@ pub struct ScanRow {
     /// Failures resolved by a success within minutes.
     pub typo_failures: usize,
     pub mfa_required_denials: usize,
-    pub first_failure: String,
+    /// T0: the first signal of the user's current failure episode (None: typing only).
+    pub first_failure: Option<String>,
     pub last_failure: String,
     pub scope: String,
-    pub top_cause: Option<&'static str>,
-    pub causes: Vec<&'static str>,
+    pub top_cause: Option<crate::rules::RuleId>,
+    pub causes: Vec<crate::rules::RuleId>,
     pub conclusion: String,
     pub extended: bool,
 }
@@ -52,6 +53,11 @@ pub struct ScanReport {
     pub inputs: Inputs,
 }
 
+/// Rule ids joined by `sep`.
+fn ids(c: &[crate::rules::RuleId], sep: &str) -> String {
+    c.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(sep)
+}
+
 pub fn write_text(w: &mut dyn Write, r: &ScanReport, style: Style) -> std::io::Result<()> {
     writeln!(
         w,
@@ -67,7 +73,7 @@ pub fn write_text(w: &mut dyn Write, r: &ScanReport, style: Style) -> std::io::R
         let causes = if u.causes.is_empty() {
             "none".into()
         } else {
-            style.red(&u.causes.join(","))
+            style.red(&ids(&u.causes, ","))
         };
         writeln!(
             w,
@@ -77,9 +83,9 @@ pub fn write_text(w: &mut dyn Write, r: &ScanReport, style: Style) -> std::io::R
             u.failures,
             u.typo_failures,
             u.mfa_required_denials,
-            u.first_failure,
+            u.first_failure.as_deref().unwrap_or("-"),
             u.scope,
-            u.top_cause.unwrap_or("-"),
+            u.top_cause.map_or("-", |c| c.as_str()),
             causes,
             if u.extended { " (48 h)" } else { "" }
         )?;
@@ -141,12 +147,12 @@ pub fn write_markdown(w: &mut dyn Write, r: &ScanReport) -> std::io::Result<()> 
             u.failures,
             u.typo_failures,
             u.mfa_required_denials,
-            u.first_failure,
+            u.first_failure.as_deref().unwrap_or("-"),
             u.scope,
             if u.causes.is_empty() {
                 "none".into()
             } else {
-                u.causes.join(", ")
+                ids(&u.causes, ", ")
             }
         )?;
     }
@@ -203,11 +209,11 @@ pub fn write_csv(w: &mut dyn Write, r: &ScanReport) -> std::io::Result<()> {
                 u.failures.to_string(),
                 u.typo_failures.to_string(),
                 u.mfa_required_denials.to_string(),
-                u.first_failure.clone(),
+                u.first_failure.clone().unwrap_or_default(),
                 u.last_failure.clone(),
                 u.scope.clone(),
-                u.top_cause.unwrap_or("").to_string(),
-                u.causes.join(" "),
+                u.top_cause.map_or("", |c| c.as_str()).to_string(),
+                ids(&u.causes, " "),
                 u.conclusion.clone(),
             ],
         )?;

@@ -6,39 +6,90 @@
 //! > authentication failures.
 //!
 //! ## What it checks
-//! A successful `DeactivateMFADevice`/`DeleteVirtualMFADevice` of one of the user's devices (by
-//! `userName` in the user's account, or by a serial the data ties to the user) in the window and
-//! at or before T0, followed by failure signals that point at it: failures naming the removed
-//! serial (a client still configured with it); MFA-required denials; console sign-ins that
-//! stopped using MFA; failures naming no serial while no other device of the user is active. A
-//! device enabled after the removal and before T0 cancels the denial and no-MFA signals (the
-//! user has MFA again). Device state comes from everything read, not only the window.
+//! A successful `DeactivateMFADevice`/`DeleteVirtualMFADevice` of one of the user's devices
+//! before T0. A device is the user's by the lifecycle events' `userName` or because the
+//! user's own successes named it, never by the device's name. The removal is then linked to
+//! the episode's signals that point at it: a failure naming the removed serial (a client still
+//! configured with it); or, while no other device of the user is active at the signal's own
+//! time, a failure naming no serial, an MFA-required denial, or a console sign-in without MFA.
+//! A user who enabled a new device before removing the old one (the order AWS recommends) still
+//! has MFA: their denials are not the removal's. "Around the failure timestamp" is the 48 hours
+//! before T0, in both passes: the same removal D3 stands on is never too old for D2; older
+//! removals are context.
 //!
 //! ## Evidence
-//! The removal event(s), the first linked failure after them, and the MFA requirement where the
+//! The removal event(s), the first linked signal after them, and the MFA requirement where the
 //! replayed policies know it.
 //!
 //! ## Verdicts
-//! confirmed with a removal and at least one linked signal; ruled_out when no removal of the
-//! user's devices precedes T0 in the window, or when none of the later signals point at it;
-//! inconclusive when the removed device is active again at T0.
+//! confirmed: a removal in the 48 h before T0 with at least one linked signal, the device still
+//! removed at T0. ruled_out: no removal before T0, or no signal points at it. inconclusive: the
+//! removed device is active again at T0, or only a removal older than 48 h before T0 links.
 //!
 //! ## Not evaluable when
 //! there is no T0 (D1), or the principal is not an IAM user or root.
 
 use serde::Serialize;
 
-use super::{Evidence, Finding, Metrics as M, Pass, RuleMeta, Status};
-use crate::event::{EventClass, format_millis};
-use crate::index::{DevState, Ev, SerialKey};
+use super::{Evidence, Finding, Metrics as M, Pass, RuleId, RuleMeta, Status};
+use crate::event::{EventClass, HOUR, Millis, format_millis};
+use crate::index::{DevState, Ev, SerialKey, SignalKind};
+use crate::time::format_duration;
 
 pub const META: RuleMeta = RuleMeta {
-    id: "D2",
+    id: RuleId::D2,
     title: "Device removed while MFA is required",
     runbook_step: "Diagnosis 2",
-    checks: "device deactivation/deletion before T0 followed by failures naming that serial, MFA-required denials or sign-ins without MFA",
+    checks: "deactivation/deletion of the user's device (by lifecycle userName or the user's own use) in the 48 h before T0, then signals naming that serial, or denials / sign-ins without MFA while no other device of the user is active",
     next_step: "Register and enable a new MFA device for the user (or re-enable the old one), then update the clients (CLI profiles' mfa_serial) to the new serial.",
 };
+
+/// How far before T0 a removal still explains the failures (both passes).
+pub const LOOKBACK: Millis = 48 * HOUR;
+
+/// Why a signal points at a removal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    /// A failure naming the removed serial: a client still configured with it.
+    NamesRemovedSerial,
+    /// A failure naming no serial while no device of the user is active.
+    FailureWithoutDevice,
+    /// An MFA-required denial while no device of the user is active.
+    DenialWithoutDevice,
+    /// A console sign-in without MFA while no device of the user is active.
+    SignInWithoutMfa,
+}
+
+impl Link {
+    fn text(self) -> &'static str {
+        match self {
+            Link::NamesRemovedSerial => "failure naming the removed serial",
+            Link::FailureWithoutDevice => "failure while no device of the user is active",
+            Link::DenialWithoutDevice => "MFA-required denial while no device of the user is active",
+            Link::SignInWithoutMfa => "console sign-in without MFA while no device of the user is active",
+        }
+    }
+}
+
+/// What D2 found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    NoBaseline,
+    /// No removal of the user's devices before T0 in the data read.
+    NoRemoval,
+    /// Removals in the 48 h before T0, but no signal points at them.
+    NotLinked { removals: Vec<Ev> },
+    /// Removals with linked signals.
+    Linked {
+        removals: Vec<Ev>,
+        linked: Vec<(Ev, Link)>,
+        /// The removed devices are active again at T0.
+        active_again: bool,
+        /// Every linked removal lies more than 48 h before T0.
+        too_old: bool,
+    },
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Metrics {
@@ -46,190 +97,279 @@ pub struct Metrics {
     pub removed_serials: Vec<String>,
     pub state_at_t0: Vec<String>,
     pub linked_signals: usize,
-    pub re_enabled_before_t0: Option<String>,
+    pub links: Vec<Link>,
     pub requirements: Vec<String>,
+    /// Removals older than 48 h before T0: context.
+    pub older_removals: Vec<String>,
+}
+
+pub fn verdict(p: &Pass) -> Verdict {
+    let ix = p.ix;
+    let Some(t0) = p.t0.filter(|_| p.principal.kind.has_iam_devices()) else {
+        return Verdict::NoBaseline;
+    };
+    let t = ix.event(t0).event_time;
+    let mine = |e: &crate::event::EventRow| {
+        e.subject().is_some_and(|s| s.key() == p.key)
+            || e.mfa_serial
+                .as_deref()
+                .is_some_and(|s| ix.devices.owner(&SerialKey::of(e, s)) == Some(&p.key))
+    };
+    let removals: Vec<Ev> = ix
+        .about_between(p.pid, i64::MIN, t)
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let e = ix.event(i);
+            matches!(e.class, EventClass::DeviceDeactivated | EventClass::DeviceDeleted) && e.succeeded() && mine(e)
+        })
+        .collect();
+    if removals.is_empty() {
+        return Verdict::NoRemoval;
+    }
+    let serial_of = |i: Ev| {
+        let e = ix.event(i);
+        e.mfa_serial.as_deref().map(|s| SerialKey::of(e, s))
+    };
+    let first_removal = removals[0];
+    let no_device_at = |time: Millis| ix.devices.active_of(&p.key, time).is_empty();
+    let mut candidates: Vec<Ev> = p
+        .signals()
+        .iter()
+        .copied()
+        .chain(
+            ix.about_between(p.pid, ix.event(first_removal).event_time, p.until)
+                .iter()
+                .copied()
+                .filter(|&i| ix.actor(i) == Some(p.pid) && ix.event(i).class == EventClass::LoginSuccessNoMfa),
+        )
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    // Each linked signal with the removal it points at.
+    let mut linked: Vec<(Ev, Link, Ev)> = Vec::new();
+    for i in candidates {
+        let e = ix.event(i);
+        let before: Vec<Ev> = removals.iter().copied().filter(|&r| r < i).collect();
+        let Some(&latest) = before.last() else { continue };
+        let named = e.mfa_serial.as_deref().map(|s| SerialKey::of(e, s));
+        let link = match (ix.signal(i), &named) {
+            (Some(s), Some(k)) if s.is_attempt() => before
+                .iter()
+                .rev()
+                .find(|&&r| serial_of(r).as_ref() == Some(k))
+                .map(|&r| (Link::NamesRemovedSerial, r)),
+            (Some(s), None) if s.is_attempt() => {
+                no_device_at(e.event_time).then_some((Link::FailureWithoutDevice, latest))
+            }
+            (Some(SignalKind::Denial | SignalKind::TrustDenial), _) => {
+                no_device_at(e.event_time).then_some((Link::DenialWithoutDevice, latest))
+            }
+            (None, _) if e.class == EventClass::LoginSuccessNoMfa && e.identity_type.as_deref() == Some("IAMUser") => {
+                no_device_at(e.event_time).then_some((Link::SignInWithoutMfa, latest))
+            }
+            _ => None,
+        };
+        if let Some((l, r)) = link {
+            linked.push((i, l, r));
+        }
+    }
+    let recent = |r: Ev| t - ix.event(r).event_time <= LOOKBACK;
+    if linked.is_empty() {
+        let recent_removals: Vec<Ev> = removals.iter().copied().filter(|&r| recent(r)).collect();
+        return if recent_removals.is_empty() {
+            Verdict::NoRemoval
+        } else {
+            Verdict::NotLinked {
+                removals: recent_removals,
+            }
+        };
+    }
+    let too_old = linked.iter().all(|&(_, _, r)| !recent(r));
+    // Every removal event of the devices linked (a deactivation and its deletion), for evidence.
+    let linked_serials: Vec<Option<SerialKey>> = linked.iter().map(|&(_, _, r)| serial_of(r)).collect();
+    let linked_removals: Vec<Ev> = removals
+        .iter()
+        .copied()
+        .filter(|&r| linked.iter().any(|&(_, _, x)| x == r) || linked_serials.contains(&serial_of(r)))
+        .collect();
+    let active_again = linked_removals
+        .iter()
+        .filter_map(|&r| serial_of(r))
+        .all(|s| ix.devices.state_at(&s, t).0 == DevState::Active);
+    Verdict::Linked {
+        removals: linked_removals,
+        linked: linked.into_iter().map(|(i, l, _)| (i, l)).collect(),
+        active_again,
+        too_old,
+    }
 }
 
 pub fn eval(p: &Pass) -> Finding {
+    render(p, verdict(p))
+}
+
+fn render(p: &Pass, v: Verdict) -> Finding {
     let ix = p.ix;
-    let Some(t0) = p.t0.filter(|_| p.principal.kind.has_iam_devices()) else {
+    let Some(t) = p.t0_time() else {
         return Finding::new(
             &META,
             Status::NotEvaluable,
             "No failure baseline (D1) for an IAM user: nothing to correlate a device removal with.",
         );
     };
-    let t0_time = ix.event(t0).event_time;
-    let removals: Vec<Ev> = p
-        .events
+    let serials = |removals: &[Ev]| -> Vec<String> {
+        let mut v: Vec<String> = removals
+            .iter()
+            .filter_map(|&i| ix.event(i).mfa_serial.clone())
+            .collect();
+        v.dedup();
+        v
+    };
+    let older: Vec<String> = ix
+        .about_between(p.pid, i64::MIN, t - LOOKBACK - 1)
         .iter()
-        .copied()
-        .filter(|&i| {
+        .filter(|&&i| {
             let e = ix.event(i);
-            matches!(e.class, EventClass::DeviceDeactivated | EventClass::DeviceDeleted)
-                && e.succeeded()
-                && i <= t0
-                && (e.subject().is_some_and(|s| s.key() == p.key)
-                    || e.mfa_serial
-                        .as_deref()
-                        .is_some_and(|s| ix.devices.owner(&SerialKey::of(e, s)) == Some(&p.key)))
+            matches!(e.class, EventClass::DeviceDeactivated | EventClass::DeviceDeleted) && e.succeeded()
         })
-        .collect();
-    if removals.is_empty() {
-        return Finding::new(
-            &META,
-            Status::RuledOut,
-            format!(
-                "No deactivation or deletion of {}'s MFA devices between {} and T0 {}.",
-                p.principal.name,
-                format_millis(p.since),
-                format_millis(t0_time)
-            ),
-        )
-        .with_metrics(M::D2(Metrics::default()));
-    }
-    let first_removal = removals[0];
-    let fr = ix.event(first_removal);
-    let mut removed: Vec<SerialKey> = Vec::new();
-    for &i in &removals {
-        let e = ix.event(i);
-        if let Some(s) = e.mfa_serial.as_deref() {
-            let k = SerialKey::of(e, s);
-            if !removed.contains(&k) {
-                removed.push(k);
-            }
-        }
-    }
-    // A device (re-)enabled between the removal and T0 means the user has MFA again.
-    let re_enabled = p.events.iter().copied().find(|&i| {
-        let e = ix.event(i);
-        e.class == EventClass::DeviceEnabled
-            && e.succeeded()
-            && i > first_removal
-            && i <= t0
-            && e.subject().is_some_and(|s| s.key() == p.key)
-    });
-    let mut after: Vec<Ev> = p
-        .signals()
-        .into_iter()
-        .chain(p.own(&[EventClass::LoginSuccessNoMfa]))
-        .filter(|&i| i >= first_removal)
-        .collect();
-    after.sort_unstable();
-    let mut linked: Vec<(Ev, &'static str)> = Vec::new();
-    for i in after {
-        let e = ix.event(i);
-        let names_removed = e
-            .mfa_serial
-            .as_deref()
-            .is_some_and(|s| removed.contains(&SerialKey::of(e, s)));
-        let why = match e.class {
-            c if c.is_mfa_attempt_failure() && names_removed => Some("failure naming the removed serial"),
-            c if c.is_mfa_attempt_failure()
-                && e.mfa_serial.is_none()
-                && !ix.typo[i as usize]
-                && ix.devices.active_of(&p.key, e.event_time).is_empty() =>
-            {
-                Some("failure while no other device of the user is active")
-            }
-            EventClass::MfaRequiredDenied | EventClass::AssumeRoleDenied if re_enabled.is_none() => {
-                Some("MFA-required denial after the removal")
-            }
-            EventClass::LoginSuccessNoMfa if re_enabled.is_none() => {
-                Some("console sign-in without MFA after the removal")
-            }
-            _ => None,
-        };
-        if let Some(w) = why {
-            linked.push((i, w));
-        }
-    }
-    let state_at_t0: Vec<String> = removed
-        .iter()
-        .map(|s| format!("{}: {}", s.serial, ix.devices.state_at(s, t0_time).0.as_str()))
-        .collect();
-    let mut ev: Vec<Evidence> = removals
-        .iter()
         .map(|&i| {
             let e = ix.event(i);
-            Evidence::of(
-                ix,
-                i,
-                format!("{} of {}", e.event_name, e.mfa_serial.as_deref().unwrap_or("a device")),
+            format!(
+                "{} {} at {}",
+                e.event_name,
+                e.mfa_serial.as_deref().unwrap_or("?"),
+                format_millis(e.event_time)
             )
         })
         .collect();
-    let requirement = ix.policies.requirements_at(&p.key, t0_time);
-    let metrics = Metrics {
-        removals: removals.len(),
-        removed_serials: removed.iter().map(|s| s.serial.clone()).collect(),
-        state_at_t0,
-        linked_signals: linked.len(),
-        re_enabled_before_t0: re_enabled.map(|i| format_millis(ix.event(i).event_time)),
-        requirements: requirement.iter().map(|r| r.via.clone()).collect(),
+    let removal_ev = |removals: &[Ev]| -> Vec<Evidence> {
+        removals
+            .iter()
+            .map(|&i| {
+                let e = ix.event(i);
+                Evidence::of(
+                    ix,
+                    i,
+                    format!("{} of {}", e.event_name, e.mfa_serial.as_deref().unwrap_or("a device")),
+                )
+            })
+            .collect()
     };
-    let who = fr.user_name.as_deref().or(fr.role_name.as_deref()).unwrap_or("someone");
-    let removed_list = removed.iter().map(|s| s.serial.as_str()).collect::<Vec<_>>().join(", ");
-    if linked.is_empty() {
-        let why = match re_enabled {
-            Some(i) => format!(
-                "a device was enabled again at {} before T0, and no failure names the removed serial",
-                format_millis(ix.event(i).event_time)
-            ),
-            None => "no later failure names the removed serial or shows a missing device".into(),
-        };
-        return Finding::new(
+    let requirement = ix.policies.requirements_at(&p.key, t);
+    let mut m = Metrics {
+        requirements: requirement.iter().map(|r| r.via.clone()).collect(),
+        older_removals: older,
+        ..Metrics::default()
+    };
+    match v {
+        Verdict::NoBaseline => unreachable!("handled above: T0 exists"),
+        Verdict::NoRemoval => Finding::new(
             &META,
             Status::RuledOut,
             format!(
-                "{who} removed {removed_list} at {}, but {why}.",
-                format_millis(fr.event_time)
+                "No deactivation or deletion of {}'s MFA devices in the 48 h before T0 {}{}.",
+                p.principal.name,
+                format_millis(t),
+                if m.older_removals.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (older: {})", m.older_removals.join("; "))
+                }
             ),
         )
-        .with_evidence(ev)
-        .with_metrics(M::D2(metrics));
-    }
-    let (first, why) = linked[0];
-    ev.push(Evidence::of(ix, first, format!("first {why}")));
-    let still_active = removed
-        .iter()
-        .all(|s| ix.devices.state_at(s, t0_time).0 == DevState::Active);
-    let req_text = if let Some(r) = requirement.first() {
-        ev.push(Evidence::of_doc(ix, r.doc, format!("MFA requirement: {}", r.via)));
-        format!(" MFA is required by {}.", r.via)
-    } else if !p.denials.is_empty() {
-        " MFA-required denials show a policy still requires MFA.".to_string()
-    } else {
-        String::new()
-    };
-    let status = if still_active {
-        Status::Inconclusive
-    } else {
-        Status::Confirmed
-    };
-    let active_note = if still_active {
-        " The removed device is active again at T0, so the removal alone does not explain the failures."
-    } else {
-        ""
-    };
-    Finding::new(
-        &META,
-        status,
-        format!(
-            "{who} {} {removed_list} at {} ({} before T0); then {} linked failure signal(s), first at {}: {why}.{req_text}{active_note}",
-            if fr.class == EventClass::DeviceDeleted {
-                "deleted"
+        .with_metrics(M::D2(m)),
+        Verdict::NotLinked { removals } => {
+            m.removals = removals.len();
+            m.removed_serials = serials(&removals);
+            let fr = ix.event(removals[0]);
+            Finding::new(
+                &META,
+                Status::RuledOut,
+                format!(
+                    "{} removed {} at {}, but no signal of the episode points at it: failures name another device, or another device of the user was active at each denial.",
+                    who(fr),
+                    m.removed_serials.join(", "),
+                    format_millis(fr.event_time)
+                ),
+            )
+            .with_evidence(removal_ev(&removals))
+            .with_metrics(M::D2(m))
+        }
+        Verdict::Linked {
+            removals,
+            linked,
+            active_again,
+            too_old,
+        } => {
+            let sk: Vec<SerialKey> = removals
+                .iter()
+                .filter_map(|&i| {
+                    let e = ix.event(i);
+                    e.mfa_serial.as_deref().map(|s| SerialKey::of(e, s))
+                })
+                .collect();
+            m.removals = removals.len();
+            m.removed_serials = serials(&removals);
+            m.state_at_t0 = sk
+                .iter()
+                .map(|s| format!("{}: {}", s.serial, ix.devices.state_at(s, t).0.as_str()))
+                .collect();
+            m.linked_signals = linked.len();
+            m.links = linked.iter().map(|&(_, l)| l).collect();
+            m.links.dedup();
+            let mut ev = removal_ev(&removals);
+            let (first, why) = linked[0];
+            ev.push(Evidence::of(ix, first, format!("first {}", why.text())));
+            let req_text = if let Some(r) = requirement.first() {
+                ev.push(Evidence::of_doc(ix, r.doc, format!("MFA requirement: {}", r.via)));
+                format!(" MFA is required by {}.", r.via)
+            } else if !p.denials.is_empty() {
+                " MFA-required denials show a policy still requires MFA.".to_string()
             } else {
-                "deactivated"
-            },
-            format_millis(fr.event_time),
-            crate::time::format_duration(t0_time - fr.event_time),
-            linked.len(),
-            format_millis(ix.event(first).event_time),
-        ),
-    )
-    .with_evidence(ev)
-    .with_metrics(M::D2(metrics))
+                String::new()
+            };
+            let fr = ix.event(removals[0]);
+            let (status, note) = if active_again {
+                (
+                    Status::Inconclusive,
+                    " The removed device is active again at T0, so the removal alone does not explain the failures.",
+                )
+            } else if too_old {
+                (
+                    Status::Inconclusive,
+                    " The removal lies more than 48 h before T0: context, not the onset's cause.",
+                )
+            } else {
+                (Status::Confirmed, "")
+            };
+            Finding::new(
+                &META,
+                status,
+                format!(
+                    "{} {} {} at {} ({} before T0); then {} linked signal(s), first at {}: {}.{req_text}{note}",
+                    who(fr),
+                    if fr.class == EventClass::DeviceDeleted {
+                        "deleted"
+                    } else {
+                        "deactivated"
+                    },
+                    m.removed_serials.join(", "),
+                    format_millis(fr.event_time),
+                    format_duration(t - fr.event_time),
+                    linked.len(),
+                    format_millis(ix.event(first).event_time),
+                    why.text(),
+                ),
+            )
+            .with_evidence(ev)
+            .with_metrics(M::D2(m))
+        }
+    }
+}
+
+fn who(e: &crate::event::EventRow) -> &str {
+    e.user_name.as_deref().or(e.role_name.as_deref()).unwrap_or("someone")
 }
 
 #[cfg(test)]
@@ -238,62 +378,63 @@ mod tests {
     use crate::event::EventClass::*;
     use crate::event::EventRow;
     use crate::index::tests::ev;
-    use crate::rules::pass::tests::{index, pass};
+    use crate::rules::pass::tests::{index, with_pass};
 
     const S: &str = "arn:aws:iam::111122223333:mfa/alice";
 
-    fn run(events: Vec<EventRow>) -> Finding {
+    fn run(events: Vec<EventRow>) -> Verdict {
         let ix = index(events);
-        eval(&pass(&ix, "alice"))
+        with_pass(&ix, "alice", verdict)
+    }
+
+    fn linked(v: &Verdict) -> Vec<Link> {
+        match v {
+            Verdict::Linked { linked, .. } => linked.iter().map(|&(_, l)| l).collect(),
+            _ => Vec::new(),
+        }
     }
 
     #[test]
     fn removal_then_failures_naming_it() {
-        let f = run(vec![
+        let v = run(vec![
             ev(10, DeviceEnabled, Some("ops"), Some("alice"), Some(S)),
             ev(20, DeviceDeactivated, Some("ops"), Some("alice"), Some(S)),
             ev(21, DeviceDeleted, Some("ops"), None, Some(S)),
             ev(30, MfaFailure, Some("alice"), None, Some(S)),
         ]);
-        assert_eq!(f.status, Status::Confirmed, "{}", f.summary);
-        assert_eq!(f.evidence.len(), 3);
-        assert_eq!(f.evidence[2].event_id, "e30-mfa_failure");
+        assert!(
+            matches!(&v, Verdict::Linked { active_again: false, too_old: false, removals, .. } if removals.len() == 2),
+            "{v:?}"
+        );
+        assert_eq!(linked(&v), [Link::NamesRemovedSerial]);
     }
 
     #[test]
-    fn re_enabled_device_cancels_denials_but_not_stale_serial() {
+    fn a_new_device_enabled_first_keeps_mfa_but_a_stale_serial_still_links() {
+        let new = "arn:aws:iam::111122223333:mfa/alice-pixel";
         let mut events = vec![
-            ev(10, DeviceDeactivated, Some("ops"), Some("alice"), Some(S)),
-            ev(
-                15,
-                DeviceEnabled,
-                Some("alice"),
-                Some("alice"),
-                Some("arn:aws:iam::111122223333:mfa/alice-new"),
-            ),
+            ev(5, DeviceEnabled, Some("alice"), Some("alice"), Some(new)),
+            ev(10, DeviceDeactivated, Some("alice"), Some("alice"), Some(S)),
             ev(30, MfaRequiredDenied, Some("alice"), None, None),
+            ev(31, MfaRequiredDenied, Some("alice"), None, None),
         ];
-        assert_eq!(run(events.clone()).status, Status::RuledOut);
+        assert!(matches!(run(events.clone()), Verdict::NotLinked { .. }));
         events.push(ev(40, MfaFailure, Some("alice"), None, Some(S)));
-        assert_eq!(run(events).status, Status::Confirmed);
+        assert_eq!(linked(&run(events)), [Link::NamesRemovedSerial]);
     }
 
     #[test]
     fn nothing_removed_no_baseline_or_someone_elses_device() {
-        assert_eq!(
-            run(vec![ev(30, MfaFailure, Some("alice"), None, Some(S))]).status,
-            Status::RuledOut
-        );
+        assert_eq!(run(vec![ev(30, MfaFailure, Some("alice"), None, Some(S))]), Verdict::NoRemoval);
         assert_eq!(
             run(vec![
                 ev(30, DeviceDeleted, Some("ops"), Some("alice"), Some(S)),
-                ev(31, MfaFailure, Some("bob"), None, None)
-            ])
-            .status,
-            Status::NotEvaluable
+                ev(31, MfaSuccess, Some("alice"), None, Some(S)),
+            ]),
+            Verdict::NoBaseline
         );
         // Another user's device removed: not alice's.
-        let f = run(vec![
+        let v = run(vec![
             ev(
                 10,
                 DeviceDeactivated,
@@ -303,7 +444,20 @@ mod tests {
             ),
             ev(30, MfaRequiredDenied, Some("alice"), None, None),
         ]);
-        assert_eq!(f.status, Status::RuledOut);
+        assert_eq!(v, Verdict::NoRemoval);
+    }
+
+    #[test]
+    fn an_orphan_named_like_the_user_is_not_hers() {
+        // A hygiene job deletes an unassigned device named "alice"; alice's own device is
+        // another one, and she mistypes a code later.
+        let own = "arn:aws:iam::111122223333:mfa/alice-iphone";
+        let v = run(vec![
+            ev(1, MfaSuccess, Some("alice"), None, Some(own)),
+            ev(10, DeviceDeleted, Some("cleanup"), None, Some(S)),
+            ev(300, MfaFailure, Some("alice"), None, None),
+        ]);
+        assert_eq!(v, Verdict::NoRemoval);
     }
 
     #[test]
@@ -317,10 +471,25 @@ mod tests {
         );
         sandbox_removal.recipient_account_id = Some("444455556666".into());
         sandbox_removal.account_id = Some("444455556666".into());
-        let f = run(vec![
+        let v = run(vec![
             sandbox_removal,
             ev(30, MfaRequiredDenied, Some("alice"), None, None),
         ]);
-        assert_eq!(f.status, Status::RuledOut, "{}", f.summary);
+        assert_eq!(v, Verdict::NoRemoval);
+    }
+
+    #[test]
+    fn a_removal_days_before_t0_is_context() {
+        let day = 24 * 60;
+        let ix = index(vec![
+            ev(1, DeviceDeactivated, Some("ops"), Some("alice"), Some(S)),
+            ev(3 * day, MfaFailure, Some("alice"), None, Some(S)),
+        ]);
+        let p = crate::rules::pass::tests::pid(&ix, "alice");
+        let until = (3 * day + 10) * 60_000;
+        let episode = ix.episode(p, until);
+        let pass = Pass::new(&ix, p, episode.as_ref(), until - 3 * LOOKBACK, until, true);
+        assert!(matches!(verdict(&pass), Verdict::Linked { too_old: true, .. }));
+        assert_eq!(eval(&pass).status, Status::Inconclusive);
     }
 }

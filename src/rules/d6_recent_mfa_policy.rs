@@ -6,44 +6,48 @@
 //! > enforcement.
 //!
 //! ## What it checks
-//! Successful policy changes in the window before T0 (24 h; 48 h when extended), each judged
-//! by the index against the state just before it: a change *adds* an MFA requirement only when
-//! the new state requires MFA (`aws:MultiFactorAuthPresent` / `aws:MultiFactorAuthAge`, see
-//! `crate::policy`) and the previous state is known (an earlier version, the policy's or
-//! user's creation, a removal) and did not. A change whose previous state is not in the data is
-//! inconclusive, said as such. Covers inline user and group policies, managed default versions,
-//! attachments, group joins and role trust policies (reaching those who assume the role).
-//! A policy change causes denials, not wrong codes: the user's MFA-required denials (and denials
-//! of stale MFA sessions, for an added `aws:MultiFactorAuthAge`) after the change, for actions
-//! its MFA statement covers, are what tie it to the failures.
+//! Successful policy changes in the 24 h before T0 (48 h when extended), each judged per action
+//! and kind of caller with the documents as they stood at its time: it *adds* a requirement for
+//! an action when the new state holds the caller to MFA for it and the previous state did not
+//! (a new statement, a widened one, `Bool` → `BoolIfExists` reaching long-term keys). An
+//! identical re-put, a detach → attach or delete → put of the same document within 5 minutes
+//! change nothing. A policy change causes denials, not wrong codes: what ties a change to the
+//! user are the episode's MFA-required denials (stale-MFA denials for an added age limit) for
+//! actions it covers, trust-policy denials only to their role's trust policy.
 //!
 //! ## Evidence
-//! The change, the first denial after it (T0), the statement's pitfalls.
+//! The change, the first denial after it, the statement's pitfalls.
 //!
 //! ## Verdicts
-//! confirmed when an adding change reaches the user (an inline policy, or a membership or
-//! attachment in the data) or, where reach is unknown because those events are older than the
-//! data read, when the user's covered denials begin after it. inconclusive when such a change's
-//! previous state is unknown. ruled_out when no change before T0 requires MFA for the user.
+//! confirmed when a change adds a requirement for what the user was denied and reaches the user
+//! (an inline policy, a membership or attachment in the data read); where its reach is unknown
+//! (those events predate the data) or its previous version is not in the data, when the user's
+//! denials of covered actions begin after it and the data read holds at least 6 h before it.
+//! inconclusive when a covering change's previous version is unknown without that onset
+//! evidence. ruled_out when no change before T0 adds a requirement tied to the user's denials.
 //!
 //! ## Not evaluable when
 //! there is no T0 (D1), or the principal is not an IAM user or root.
 
 use serde::Serialize;
 
-use super::{Evidence, Finding, Metrics as M, Pass, RuleMeta, Status};
-use crate::event::format_millis;
-use crate::index::Ev;
-use crate::index::policies::{Change, ChangeEffect, Reach};
+use super::{Evidence, Finding, Metrics as M, Pass, RuleId, RuleMeta, Status};
+use crate::event::{HOUR, Millis, format_millis};
+use crate::index::policies::{Change, Reach, Target, role_key};
+use crate::index::{Ev, SignalKind};
 use crate::time::format_duration;
 
 pub const META: RuleMeta = RuleMeta {
-    id: "D6",
+    id: RuleId::D6,
     title: "Recent MFA requirement added",
     runbook_step: "Diagnosis 6",
-    checks: "policy changes before T0 whose known previous state lacked the MFA condition (inline, group, managed default version, attachment, group join, role trust), reaching the user, followed by denials they cover",
+    checks: "policy changes before T0 that, per action and caller, require MFA where the previous state did not (inline, group, managed default version, attachment, group join, role trust), reaching the user, followed by denials they cover; unknown previous versions only with onset evidence",
     next_step: "Make sure every user the change reaches has an enabled MFA device (and that the policy lets them enable one), or roll the change back until they do.",
 };
+
+/// Where a change's previous version is unknown, the data read must hold this long before it
+/// (without the user's covered denials) to show that the denials began after it.
+pub const ONSET_COVERAGE: Millis = 6 * HOUR;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChangeView {
@@ -57,8 +61,32 @@ pub struct ChangeView {
     /// yes | no | unknown
     pub reaches_user: &'static str,
     pub reach_note: Option<String>,
+    /// The user's denials after it for actions it covers.
     pub denials_after: usize,
+    /// Of those, the ones for which it adds the requirement (the previous state did not hold
+    /// the user to MFA for them).
+    pub denials_added: usize,
     pub pitfalls: Vec<&'static str>,
+}
+
+/// How a confirmed change is tied to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tie {
+    /// The data shows the change reaches the user (with how).
+    Reaches(String),
+    /// Reach or previous version unknown: the user's covered denials begin after it.
+    OnsetAfter,
+}
+
+/// What D6 found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    NoBaseline,
+    /// No change before T0 adds a requirement tied to the user's denials.
+    None,
+    /// A covering change whose previous version is unknown, without onset evidence.
+    PreviousUnknown { change: usize, why: String },
+    Confirmed { change: usize, tie: Tie, first: Ev },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -70,54 +98,62 @@ pub struct Metrics {
     pub user_had_active_device: Option<bool>,
 }
 
-fn effect_id(e: &ChangeEffect) -> (&'static str, Option<String>) {
-    match e {
-        ChangeEffect::Adds => ("adds", None),
-        ChangeEffect::Keeps => ("keeps", None),
-        ChangeEffect::NoRequirement => ("no_requirement", None),
-        ChangeEffect::Unreadable => ("unreadable", None),
-        ChangeEffect::Unknown(why) => ("unknown_previous", Some(why.clone())),
-    }
+/// The denials a change can have caused: the user's denial signals (up to `until`) whose
+/// action the change covers for that kind of caller; trust-policy denials only for a change of
+/// that role's trust policy, identity denials only for identity policies.
+fn covered(p: &Pass, c: &Change, denials: &[Ev]) -> Vec<(Ev, Option<bool>)> {
+    let ix = p.ix;
+    denials
+        .iter()
+        .copied()
+        .filter_map(|i| {
+            let e = ix.event(i);
+            let kind = ix.signal(i)?;
+            let matches_target = match (&c.target, kind) {
+                (Target::Role(r), SignalKind::TrustDenial) => {
+                    e.target_role.as_deref().is_some_and(|role| role_key(e, role) == *r)
+                }
+                (Target::Role(_), _) | (_, SignalKind::TrustDenial) => false,
+                _ => true,
+            };
+            if !matches_target {
+                return None;
+            }
+            let (action, caller) = p.denied(i)?;
+            if !ix.policies.any_requires(&c.new, &action, caller) {
+                return None;
+            }
+            Some((i, ix.policies.adds_for(c, &action, caller)))
+        })
+        .collect()
 }
 
-pub fn eval(p: &Pass) -> Finding {
+pub fn verdict(p: &Pass) -> (Verdict, Vec<ChangeView>) {
     let ix = p.ix;
     let Some(t0) = p.t0.filter(|_| p.principal.kind.has_iam_devices()) else {
-        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1) for an IAM user.");
+        return (Verdict::NoBaseline, Vec::new());
     };
-    let t0_time = ix.event(t0).event_time;
-    let actions = p.denied_actions();
-    // Denials after a change, for actions its document's MFA statements cover.
-    let covered_after = |c: &Change| -> Vec<Ev> {
-        let Some(pol) = c.doc.and_then(|d| ix.policies.docs[d].policy.as_ref().ok()) else {
-            return Vec::new();
-        };
-        // MFA-required denials, and denials of stale MFA sessions (an added MultiFactorAuthAge).
-        let mut denials: Vec<Ev> = p.denials.iter().chain(&p.stale_denials).copied().collect();
-        denials.sort_unstable();
-        denials
-            .into_iter()
-            .filter(|&i| i > c.event)
-            .filter(|&i| {
-                let e = ix.event(i);
-                let action = e.denied_action.clone().unwrap_or_else(|| "sts:AssumeRole".to_owned());
-                pol.requires_mfa_for(&action)
-            })
-            .collect()
-    };
-    let changes: Vec<&Change> = ix
-        .policies
-        .changes_between(p.since, t0_time)
-        .iter()
-        .filter(|c| !matches!(c.effect, ChangeEffect::NoRequirement))
+    let t = ix.event(t0).event_time;
+    let data_start = ix.events.first().map_or(t, |e| e.event_time);
+    // Every denial signal of the user in the data read up to `until`, for the onset test.
+    let all_denials: Vec<Ev> = ix
+        .signals_of(p.pid, p.until)
+        .into_iter()
+        .filter(|&i| ix.is_denial(i))
         .collect();
     let mut views = Vec::new();
-    let mut confirmed: Option<(&Change, String, Vec<Ev>)> = None;
-    let mut unknown: Option<(&Change, String)> = None;
-    for c in &changes {
-        let reach = ix.policies.reach(c, &p.key, t0_time);
-        let after = covered_after(c);
-        let (effect, note) = effect_id(&c.effect);
+    let mut found: Option<Verdict> = None;
+    let mut unknown: Option<Verdict> = None;
+    let changes = ix.policies.changes_between(p.since, t);
+    let base = ix.policies.changes.len() - ix.policies.changes_between(p.since, i64::MAX).len();
+    for (k, c) in changes.iter().enumerate() {
+        let idx = base + k;
+        let reach = ix.policies.reach(c, &p.key, t);
+        let cov = covered(p, c, &all_denials);
+        let after: Vec<(Ev, Option<bool>)> = cov.iter().copied().filter(|&(i, _)| i > c.event).collect();
+        let before = cov.iter().any(|&(i, _)| i < c.event);
+        let added: Vec<Ev> = after.iter().filter(|(_, a)| *a == Some(true)).map(|(i, _)| *i).collect();
+        let unknown_prev: Vec<Ev> = after.iter().filter(|(_, a)| a.is_none()).map(|(i, _)| *i).collect();
         let (reach_id, reach_note) = match &reach {
             Reach::Yes(how) => ("yes", Some(how.clone())),
             Reach::No => ("no", None),
@@ -128,122 +164,174 @@ pub fn eval(p: &Pass) -> Finding {
             event_name: ix.event(c.event).event_name.clone(),
             event_id: ix.event(c.event).event_id.clone(),
             what: c.what.clone(),
-            effect,
-            effect_note: note.clone(),
+            effect: c.effect.id(),
+            effect_note: match &c.effect {
+                crate::index::policies::ChangeEffect::Unknown(why) => Some(why.clone()),
+                _ => None,
+            },
             reaches_user: reach_id,
             reach_note,
             denials_after: after.len(),
+            denials_added: added.len(),
             pitfalls: c
-                .doc
+                .doc()
                 .and_then(|d| ix.policies.docs[d].policy.as_ref().ok())
                 .map(|pol| pol.pitfalls().iter().map(|x| x.kind.id()).collect())
                 .unwrap_or_default(),
         });
-        if after.is_empty() || reach == Reach::No {
+        if found.is_some() || reach == Reach::No {
             continue;
         }
-        match (&c.effect, &reach) {
-            (ChangeEffect::Adds, Reach::Yes(how)) if confirmed.is_none() => {
-                confirmed = Some((c, format!("reaches the user ({how})"), after));
+        // Onset: the user's denials of covered actions begin after the change, and the data
+        // read shows enough of the time before it.
+        let onset = !before && c.time - data_start >= ONSET_COVERAGE;
+        if let Some(&first) = added.first() {
+            match &reach {
+                Reach::Yes(how) => {
+                    found = Some(Verdict::Confirmed {
+                        change: idx,
+                        tie: Tie::Reaches(how.clone()),
+                        first,
+                    })
+                }
+                Reach::Unknown if onset => {
+                    found = Some(Verdict::Confirmed {
+                        change: idx,
+                        tie: Tie::OnsetAfter,
+                        first,
+                    })
+                }
+                _ => {}
             }
-            (ChangeEffect::Adds, Reach::Unknown) if confirmed.is_none() => {
-                confirmed = Some((
-                    c,
-                    "its reach is not in the data read (membership or attachment older than the logs), and the user's denials for the actions it covers begin after it".into(),
-                    after,
-                ));
+        } else if let Some(&first) = unknown_prev.first() {
+            if onset {
+                found = Some(Verdict::Confirmed {
+                    change: idx,
+                    tie: Tie::OnsetAfter,
+                    first,
+                });
+            } else if unknown.is_none() {
+                let why = match &c.prev {
+                    crate::index::policies::Prev::Unknown(w) => w.clone(),
+                    crate::index::policies::Prev::Known(_) => String::new(),
+                };
+                unknown = Some(Verdict::PreviousUnknown { change: idx, why });
             }
-            (ChangeEffect::Unknown(why), _) if unknown.is_none() => {
-                unknown = Some((c, why.clone()));
-            }
-            _ => {}
         }
     }
+    (found.or(unknown).unwrap_or(Verdict::None), views)
+}
+
+pub fn eval(p: &Pass) -> Finding {
+    let (v, views) = verdict(p);
+    render(p, v, views)
+}
+
+fn render(p: &Pass, v: Verdict, views: Vec<ChangeView>) -> Finding {
+    let ix = p.ix;
+    let Some(t) = p.t0_time().filter(|_| p.principal.kind.has_iam_devices()) else {
+        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1) for an IAM user.");
+    };
     let unreadable: Vec<String> = ix
         .policies
-        .unreadable_between(&ix.events, p.since, t0_time)
+        .unreadable_between(&ix.events, p.since, t)
         .map(|(_, e)| format!("{} {} at {}", e.event_name, e.event_id, format_millis(e.event_time)))
         .collect();
     let mut m = Metrics {
-        mfa_changes: views,
+        mfa_changes: views
+            .into_iter()
+            .filter(|v| v.effect != "no_requirement")
+            .collect(),
         unreadable_policy_documents: unreadable,
         ..Metrics::default()
     };
-    let Some((change, how, after)) = confirmed else {
-        if let Some((c, why)) = unknown {
-            return Finding::new(
-                &META,
-                Status::Inconclusive,
-                format!(
-                    "{} at {} requires MFA and the user's denials follow it, but {why}: the data cannot tell whether it added the requirement or re-applied it.",
-                    c.what,
-                    format_millis(c.time)
-                ),
-            )
-            .with_evidence(vec![Evidence::of(ix, c.event, "policy change whose previous state is unknown")])
-            .with_metrics(M::D6(m));
-        }
-        return Finding::new(
+    match v {
+        Verdict::NoBaseline => unreachable!("handled above: T0 exists"),
+        Verdict::None => Finding::new(
             &META,
             Status::RuledOut,
             format!(
                 "No policy change between {} and T0 {} adds an MFA requirement that the data ties to {}'s denials{}.",
                 format_millis(p.since),
-                format_millis(t0_time),
+                format_millis(t),
                 p.principal.name,
-                if actions.is_empty() {
+                if p.denials.is_empty() && p.stale_denials.is_empty() {
                     " (the user has no MFA-required denial: a policy change causes denials, not wrong codes)"
                 } else {
                     ""
                 }
             ),
         )
-        .with_metrics(M::D6(m));
-    };
-    let active_then = !ix.devices.active_of(&p.key, change.time).is_empty();
-    let pol = change.doc.and_then(|d| ix.policies.docs[d].policy.as_ref().ok());
-    m.statement = pol.and_then(|pol| pol.mfa_statements().first().map(|(s, _)| s.text.clone()));
-    m.pitfalls = pol
-        .map(|pol| {
-            pol.pitfalls()
-                .iter()
-                .map(|x| format!("{}: {}", x.kind.id(), x.message))
-                .collect()
-        })
-        .unwrap_or_default();
-    m.user_had_active_device = Some(active_then);
-    let ev = vec![
-        Evidence::of(ix, change.event, format!("{} adds an MFA requirement", change.what)),
-        Evidence::of(
-            ix,
-            after[0],
-            "first denial after it for an action the new statement covers",
-        ),
-    ];
-    let adds_text = if ix.event(change.event).event_name == "AddUserToGroup" {
-        "put the user under a group policy that requires MFA"
-    } else {
-        "adds an MFA requirement"
-    };
-    Finding::new(
-        &META,
-        Status::Confirmed,
-        format!(
-            "{} at {} ({} before T0) {adds_text}, and {how}; {} had {} active MFA device then.{}",
-            change.what,
-            format_millis(change.time),
-            format_duration(t0_time - change.time),
-            p.principal.name,
-            if active_then { "an" } else { "no" },
-            if m.pitfalls.is_empty() {
-                String::new()
+        .with_metrics(M::D6(m)),
+        Verdict::PreviousUnknown { change, why } => {
+            let c = &ix.policies.changes[change];
+            Finding::new(
+                &META,
+                Status::Inconclusive,
+                format!(
+                    "{} at {} requires MFA for what the user was denied, but {why}, and the data cannot show the denials began after it: it may have added the requirement or re-applied it.",
+                    c.what,
+                    format_millis(c.time)
+                ),
+            )
+            .with_evidence(vec![Evidence::of(ix, c.event, "policy change whose previous state is unknown")])
+            .with_metrics(M::D6(m))
+        }
+        Verdict::Confirmed { change, tie, first } => {
+            let c = &ix.policies.changes[change];
+            let active_then = !ix.devices.active_of(&p.key, c.time).is_empty();
+            let pol = c.doc().and_then(|d| ix.policies.docs[d].policy.as_ref().ok());
+            m.statement = pol.and_then(|pol| pol.mfa_statements().first().map(|(s, _)| s.text.clone()));
+            m.pitfalls = pol
+                .map(|pol| {
+                    pol.pitfalls()
+                        .iter()
+                        .map(|x| format!("{}: {}", x.kind.id(), x.message))
+                        .collect()
+                })
+                .unwrap_or_default();
+            m.user_had_active_device = Some(active_then);
+            let ev = vec![
+                Evidence::of(ix, c.event, format!("{} adds an MFA requirement", c.what)),
+                Evidence::of(ix, first, "first denial after it for an action the new state covers"),
+            ];
+            let how = match tie {
+                Tie::Reaches(how) => format!("it reaches the user ({how})"),
+                Tie::OnsetAfter => format!(
+                    "the user's denials for the actions it covers begin after it (none in the {} of data before it{})",
+                    format_duration(c.time - ix.events.first().map_or(c.time, |e| e.event_time)),
+                    match &c.prev {
+                        crate::index::policies::Prev::Unknown(w) => format!("; {w}"),
+                        crate::index::policies::Prev::Known(_) => String::new(),
+                    }
+                ),
+            };
+            let adds_text = if ix.event(c.event).event_name == "AddUserToGroup" {
+                "put the user under a group policy that requires MFA"
             } else {
-                format!(" Pitfalls: {}.", m.pitfalls.join("; "))
-            }
-        ),
-    )
-    .with_evidence(ev)
-    .with_metrics(M::D6(m))
+                "requires MFA for what the user was then denied"
+            };
+            Finding::new(
+                &META,
+                Status::Confirmed,
+                format!(
+                    "{} at {} ({} before T0) {adds_text}, and {how}; {} had {} active MFA device then.{}",
+                    c.what,
+                    format_millis(c.time),
+                    format_duration(t - c.time),
+                    p.principal.name,
+                    if active_then { "an" } else { "no" },
+                    if m.pitfalls.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" Pitfalls: {}.", m.pitfalls.join("; "))
+                    }
+                ),
+            )
+            .with_evidence(ev)
+            .with_metrics(M::D6(m))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -252,10 +340,11 @@ mod tests {
     use crate::event::EventClass::*;
     use crate::event::EventRow;
     use crate::index::tests::ev;
-    use crate::rules::Status;
-    use crate::rules::pass::tests::{index, pass};
+    use crate::rules::pass::tests::{index, with_pass};
 
-    const MFA_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllExceptListedIfNoMFA","Effect":"Deny","NotAction":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:GetUser","iam:ListMFADevices","iam:ListVirtualMFADevices","iam:ResyncMFADevice","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    pub const MFA_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllExceptListedIfNoMFA","Effect":"Deny","NotAction":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:GetUser","iam:ListMFADevices","iam:ListVirtualMFADevices","iam:ResyncMFADevice","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    const BOOL_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:GetSessionToken"],"Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    const BOOL_IF_EXISTS_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
     const PLAIN_DOC: &str =
         r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}"#;
     const EC2_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:TerminateInstances","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
@@ -267,9 +356,9 @@ mod tests {
         e
     }
 
-    fn run(events: Vec<EventRow>, user: &str) -> Finding {
+    fn run(events: Vec<EventRow>, user: &str) -> Verdict {
         let ix = index(events);
-        eval(&pass(&ix, user))
+        with_pass(&ix, user, |p| verdict(p).0)
     }
 
     fn put(min: i64, user: &str, doc: &str) -> EventRow {
@@ -279,6 +368,18 @@ mod tests {
             e.policy_name = Some("RequireMFA".into());
             e.policy_document = Some(doc);
         })
+    }
+
+    /// A denial of a long-term key (no session).
+    fn key_denied(min: i64, user: &str, action: &str) -> EventRow {
+        let mut e = ev(min, MfaRequiredDenied, Some(user), None, None);
+        e.access_key_id = Some("AKIAEXAMPLE".into());
+        e.denied_action = Some(action.into());
+        e
+    }
+
+    fn confirmed(v: &Verdict) -> bool {
+        matches!(v, Verdict::Confirmed { .. })
     }
 
     #[test]
@@ -307,38 +408,71 @@ mod tests {
             }),
             ev(20, MfaRequiredDenied, Some("dave"), None, None),
         ];
-        let f = run(events, "dave");
-        assert_eq!(f.status, Status::Confirmed, "{}", f.summary);
-        assert_eq!(f.evidence[0].event_name, "CreatePolicyVersion");
+        let v = run(events, "dave");
+        assert!(matches!(v, Verdict::Confirmed { tie: Tie::Reaches(_), .. }), "{v:?}");
     }
 
     #[test]
-    fn first_put_in_the_data_is_inconclusive_and_re_puts_add_nothing() {
-        // Terraform re-putting the same document: the first put's previous state is unknown.
-        let f = run(
+    fn previous_version_unknown_needs_onset_evidence() {
+        // The first put in the data, 1 minute in: the previous version is unknown and the data
+        // holds no time before it.
+        let v = run(
+            vec![put(1, "dave", MFA_DOC), ev(20, MfaRequiredDenied, Some("dave"), None, None)],
+            "dave",
+        );
+        assert!(matches!(v, Verdict::PreviousUnknown { .. }), "{v:?}");
+        // The same put 7 hours into the data, the denials beginning after it: confirmed.
+        let v = run(
             vec![
-                put(1, "dave", MFA_DOC),
-                ev(20, MfaRequiredDenied, Some("dave"), None, None),
+                ev(0, MfaSuccess, Some("dave"), None, Some("GAHT1")),
+                put(420, "dave", MFA_DOC),
+                ev(430, MfaRequiredDenied, Some("dave"), None, None),
             ],
             "dave",
         );
-        assert_eq!(f.status, Status::Inconclusive, "{}", f.summary);
-        // A re-put within the window of a document already in force adds nothing.
-        let ix = index(vec![
-            put(1, "dave", MFA_DOC),
-            put(1_500, "dave", MFA_DOC),
-            ev(1_600, MfaRequiredDenied, Some("dave"), None, None),
-        ]);
-        let p = crate::rules::Pass::new(
-            &ix,
-            crate::rules::pass::tests::pid(&ix, "dave"),
-            1_000 * 60_000,
-            2_000 * 60_000,
-            false,
+        assert!(matches!(v, Verdict::Confirmed { tie: Tie::OnsetAfter, .. }), "{v:?}");
+        // ... but not when the user was denied the same way before it.
+        let v = run(
+            vec![
+                ev(0, MfaSuccess, Some("dave"), None, Some("GAHT1")),
+                ev(100, MfaRequiredDenied, Some("dave"), None, None),
+                put(420, "dave", MFA_DOC),
+                ev(430, MfaRequiredDenied, Some("dave"), None, None),
+            ],
+            "dave",
         );
-        assert_eq!(eval(&p).status, Status::RuledOut);
+        assert!(!confirmed(&v), "{v:?}");
+    }
+
+    #[test]
+    fn identical_re_puts_and_churn_change_nothing() {
+        // A re-put within the window of a document already in force adds nothing.
+        let v = run(
+            vec![
+                put(1, "dave", MFA_DOC),
+                put(500, "dave", MFA_DOC),
+                ev(600, MfaRequiredDenied, Some("dave"), None, None),
+            ],
+            "dave",
+        );
+        assert!(!confirmed(&v), "{v:?}");
+        // Delete then put the same document a minute later: no change either.
+        let del = policy(499, "DeleteUserPolicy", |e| {
+            e.target_user = Some("dave".into());
+            e.policy_name = Some("RequireMFA".into());
+        });
+        let v = run(
+            vec![
+                put(1, "dave", MFA_DOC),
+                del,
+                put(500, "dave", MFA_DOC),
+                ev(600, MfaRequiredDenied, Some("dave"), None, None),
+            ],
+            "dave",
+        );
+        assert!(!confirmed(&v), "{v:?}");
         // A known earlier version without MFA: the change adds it.
-        let f = run(
+        let v = run(
             vec![
                 put(1, "dave", PLAIN_DOC),
                 put(5, "dave", MFA_DOC),
@@ -346,12 +480,44 @@ mod tests {
             ],
             "dave",
         );
-        assert_eq!(f.status, Status::Confirmed, "{}", f.summary);
+        assert!(confirmed(&v), "{v:?}");
+    }
+
+    #[test]
+    fn widening_and_bool_to_bool_if_exists_add() {
+        // An MFA deny on one action becomes a deny on everything but MFA self-service.
+        let v = run(
+            vec![
+                put(1, "dave", EC2_ONLY),
+                put(5, "dave", MFA_DOC),
+                ev(20, MfaRequiredDenied, Some("dave"), None, None),
+            ],
+            "dave",
+        );
+        assert!(confirmed(&v), "{v:?}");
+        // Bool never applied to long-term keys; BoolIfExists does: the key's denials are new.
+        let v = run(
+            vec![
+                put(1, "dave", BOOL_DOC),
+                put(5, "dave", BOOL_IF_EXISTS_DOC),
+                key_denied(20, "dave", "s3:ListAllMyBuckets"),
+            ],
+            "dave",
+        );
+        assert!(confirmed(&v), "{v:?}");
+        // ... while a console session without MFA was denied under both: nothing added for it.
+        let mut session = ev(20, MfaRequiredDenied, Some("dave"), None, None);
+        session.mfa_authenticated = Some(false);
+        let v = run(
+            vec![put(1, "dave", BOOL_DOC), put(5, "dave", BOOL_IF_EXISTS_DOC), session],
+            "dave",
+        );
+        assert!(!confirmed(&v), "{v:?}");
     }
 
     #[test]
     fn other_users_changes_after_t0_code_failures_and_other_actions_do_not_count() {
-        let f = run(
+        let v = run(
             vec![
                 put(1, "carol", PLAIN_DOC),
                 put(2, "carol", MFA_DOC),
@@ -359,8 +525,8 @@ mod tests {
             ],
             "dave",
         );
-        assert_eq!(f.status, Status::RuledOut);
-        let f = run(
+        assert_eq!(v, Verdict::None);
+        let v = run(
             vec![
                 put(1, "dave", PLAIN_DOC),
                 ev(20, MfaRequiredDenied, Some("dave"), None, None),
@@ -368,9 +534,9 @@ mod tests {
             ],
             "dave",
         );
-        assert_eq!(f.status, Status::RuledOut);
+        assert_eq!(v, Verdict::None);
         // Wrong codes are not what a policy change causes.
-        let f = run(
+        let v = run(
             vec![
                 put(1, "dave", PLAIN_DOC),
                 put(2, "dave", MFA_DOC),
@@ -378,9 +544,9 @@ mod tests {
             ],
             "dave",
         );
-        assert_eq!(f.status, Status::RuledOut);
+        assert_eq!(v, Verdict::None);
         // An MFA condition on ec2:TerminateInstances does not explain an S3 denial.
-        let f = run(
+        let v = run(
             vec![
                 put(1, "dave", PLAIN_DOC),
                 put(2, "dave", EC2_ONLY),
@@ -388,6 +554,6 @@ mod tests {
             ],
             "dave",
         );
-        assert_eq!(f.status, Status::RuledOut, "{}", f.summary);
+        assert_eq!(v, Verdict::None);
     }
 }

@@ -6,45 +6,58 @@
 //! > likely causes.
 //!
 //! ## What it checks
-//! The user's MFA attempts in the window (failures that are not typing, or MFA-required denials
-//! when there is no such failure; successes with the failing device) bucketed by 5 minutes over
-//! the window and by 1 minute over its last hour (polars group_by): failure rate per bucket,
-//! share of buckets with failures, successes between failures, variation of the time between
-//! failures. Typing (at most two failures resolved by a success within five minutes) is
-//! excluded first: a typo rate spread over a day is not intermittency.
+//! The user's MFA *attempts* of the episode (failures that are not typing, and successes on the
+//! same device, or on the same channel when the failures name none; never denials, which are a
+//! requirement's consequence, not tries), bucketed by 5 minutes over the window and by 1 minute
+//! over its last hour: failure rate per bucket, share of buckets with failures, successes
+//! between failures, variation of the time between failures.
 //!
 //! ## Verdicts
-//! `pattern`: `typing` (every failure was a typo: ruled_out); `too_few` (< 3 failures,
-//! inconclusive); `burst` (all failures within 15 min, inconclusive); `intermittent` (>= 3
-//! failures in >= 2 buckets with >= 1 success between the first and last failure: confirmed,
-//! token timing or a passing service problem); `constant` (no success after the first failure:
-//! ruled_out); `recovered` (successes only after the last failure: inconclusive). The conclusion
-//! does not count it as a second cause when the failures are D4's drift evidence.
+//! `pattern`: `too_few` (< 3 failures, inconclusive); `burst` (all failures within 15 min,
+//! inconclusive); `intermittent` (>= 3 failures in >= 2 buckets with >= 1 such success between
+//! the first and last failure: confirmed, token timing or a passing service problem);
+//! `constant` (no such success after the first failure: ruled_out); `recovered` (successes only
+//! after the last failure: inconclusive). D4 and D7 may both be confirmed: the runbook names
+//! token timing as D7's likely cause, and the conclusion reads them together.
 //!
 //! ## Not evaluable when
-//! there is no T0 (D1), or the principal is not an IAM user or root.
+//! there is no T0 (D1), the principal is not an IAM user or root, or the episode holds denials
+//! only (no attempt to see a pattern in).
 
 use serde::Serialize;
 
-use super::{Evidence, Finding, Metrics as M, Pass, RuleMeta, Status};
+use super::{Evidence, Finding, Metrics as M, Pass, RuleId, RuleMeta, Status};
 use crate::event::{EventClass, HOUR, MINUTE, Millis, format_millis};
 use crate::index::series::bucket_counts;
-use crate::index::{Ev, SerialKey};
+use crate::index::{Channel, Ev, SerialKey};
 
 pub const META: RuleMeta = RuleMeta {
-    id: "D7",
+    id: RuleId::D7,
     title: "Intermittent failures",
     runbook_step: "Diagnosis 7",
-    checks: "failure pattern (typing excluded) over 5-min (window) and 1-min (last hour) buckets: intermittent (>= 3 failures, >= 2 buckets, success between) vs constant, burst, too few, typing",
+    checks: "pattern of the episode's MFA attempts (typing and denials excluded) over 5-min (window) and 1-min (last hour) buckets: intermittent (>= 3 failures, >= 2 buckets, a success on the same device or channel between) vs constant, burst, too few",
     next_step: "Intermittent failures point at token timing (resync, automatic phone time) or a passing AWS problem (Health Dashboard at those times).",
 };
 
 pub const MIN_FAILURES: usize = 3;
 pub const BURST: Millis = 15 * MINUTE;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+/// The shape of the episode's attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pattern {
+    Intermittent,
+    Constant,
+    Burst,
+    TooFew,
+    Recovered,
+    /// The episode holds denials only.
+    DenialsOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
-    pub pattern: &'static str,
+    pub pattern: Pattern,
     pub failures: usize,
     pub typo_failures: usize,
     pub successes: usize,
@@ -57,6 +70,26 @@ pub struct Metrics {
     pub buckets_1m_last_hour_with_failures: usize,
     pub max_failure_rate_1m_last_hour: f64,
     pub inter_failure_cv: f64,
+}
+
+impl Metrics {
+    fn empty(pattern: Pattern, typos: usize) -> Metrics {
+        Metrics {
+            pattern,
+            failures: 0,
+            typo_failures: typos,
+            successes: 0,
+            successes_between_failures: 0,
+            buckets_5m_with_attempts: 0,
+            buckets_5m_with_failures: 0,
+            share_5m_buckets_failing: 0.0,
+            max_failure_rate_5m: 0.0,
+            buckets_1m_last_hour_with_attempts: 0,
+            buckets_1m_last_hour_with_failures: 0,
+            max_failure_rate_1m_last_hour: 0.0,
+            inter_failure_cv: 0.0,
+        }
+    }
 }
 
 /// (buckets with attempts, buckets with failures, max failure rate) for one bucket width.
@@ -74,59 +107,51 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-pub fn eval(p: &Pass) -> Finding {
+/// What D7 found: the pattern, the successes counted and those between failures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub metrics: Metrics,
+    pub between: Vec<Ev>,
+}
+
+/// The successes that say something about the failures: the same device where they name one,
+/// else the same channel.
+fn successes_for(p: &Pass, fails: &[Ev]) -> Vec<Ev> {
     let ix = p.ix;
-    if p.t0.is_none() || !p.principal.kind.has_iam_devices() {
-        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1) for an IAM user.");
-    }
-    let typos = p.failures.len() - p.real_failures.len();
-    let (fails, kind): (&[Ev], &str) = if !p.real_failures.is_empty() {
-        (&p.real_failures, "MFA failures")
-    } else if !p.denials.is_empty() {
-        (&p.denials, "MFA-required denials")
-    } else {
-        // T0 from typos or stale-MFA denials only: nothing that could be intermittent.
-        let (pattern, status, summary) = if typos > 0 {
-            (
-                "typing",
-                Status::RuledOut,
-                format!(
-                    "Every one of the {typos} MFA failure(s) was resolved by a success within minutes: typing, not an intermittent problem."
-                ),
-            )
-        } else {
-            (
-                "too_few",
-                Status::Inconclusive,
-                "No MFA failure or MFA-required denial to see a pattern in (only denials of MFA sessions).".to_string(),
-            )
-        };
-        return Finding::new(&META, status, summary).with_metrics(M::D7(Metrics {
-            pattern,
-            typo_failures: typos,
-            ..Metrics::default()
-        }));
-    };
-    // Intermittency is about one credential: when the failures name serials, only successes
-    // with those serials count (a second device working does not make the first intermittent).
-    let failing_serials: Vec<SerialKey> = fails
+    let serials: Vec<SerialKey> = fails
         .iter()
         .filter_map(|&i| {
             let e = ix.event(i);
             e.mfa_serial.as_deref().map(|s| SerialKey::of(e, s))
         })
         .collect();
-    let succ: Vec<Ev> = p
-        .own(&[EventClass::MfaSuccess])
+    let channels: Vec<Channel> = fails
+        .iter()
+        .filter(|&&i| ix.event(i).mfa_serial.is_none())
+        .map(|&i| Channel::of(ix.event(i)))
+        .collect();
+    p.own(&[EventClass::MfaSuccess])
         .into_iter()
         .filter(|&i| {
             let e = ix.event(i);
-            failing_serials.is_empty()
-                || e.mfa_serial
-                    .as_deref()
-                    .is_none_or(|s| failing_serials.contains(&SerialKey::of(e, s)))
+            let same_device = e.mfa_serial.as_deref().is_some_and(|s| serials.contains(&SerialKey::of(e, s)));
+            same_device || channels.contains(&Channel::of(e))
         })
-        .collect();
+        .collect()
+}
+
+pub fn verdict(p: &Pass) -> Option<Verdict> {
+    let ix = p.ix;
+    p.t0.filter(|_| p.principal.kind.has_iam_devices())?;
+    let typos = p.typos.len();
+    let fails: &[Ev] = &p.failures;
+    if fails.is_empty() {
+        return Some(Verdict {
+            metrics: Metrics::empty(Pattern::DenialsOnly, typos),
+            between: Vec::new(),
+        });
+    }
+    let succ = successes_for(p, fails);
     let time = |i: Ev| ix.event(i).event_time;
     let mut attempts: Vec<(Millis, bool)> = fails
         .iter()
@@ -156,19 +181,62 @@ pub fn eval(p: &Pass) -> Finding {
         0.0
     };
     let pattern = if fails.len() < MIN_FAILURES {
-        "too_few"
+        Pattern::TooFew
     } else if last - first <= BURST {
-        "burst"
+        Pattern::Burst
     } else if b5_fail >= 2 && !between.is_empty() {
-        "intermittent"
+        Pattern::Intermittent
     } else if after_first == 0 {
-        "constant"
+        Pattern::Constant
     } else {
-        "recovered"
+        Pattern::Recovered
     };
-    let mut ev = vec![Evidence::of(ix, fails[0], format!("first of {} {kind}", fails.len()))];
+    Some(Verdict {
+        metrics: Metrics {
+            pattern,
+            failures: fails.len(),
+            typo_failures: typos,
+            successes: succ.len(),
+            successes_between_failures: between.len(),
+            buckets_5m_with_attempts: b5,
+            buckets_5m_with_failures: b5_fail,
+            share_5m_buckets_failing: if b5 > 0 {
+                round2(b5_fail as f64 / b5 as f64)
+            } else {
+                0.0
+            },
+            max_failure_rate_5m: round2(rate5),
+            buckets_1m_last_hour_with_attempts: b1,
+            buckets_1m_last_hour_with_failures: b1_fail,
+            max_failure_rate_1m_last_hour: round2(rate1),
+            inter_failure_cv: cv,
+        },
+        between,
+    })
+}
+
+pub fn eval(p: &Pass) -> Finding {
+    let ix = p.ix;
+    let Some(v) = verdict(p) else {
+        return Finding::new(&META, Status::NotEvaluable, "No failure baseline (D1) for an IAM user.");
+    };
+    let m = v.metrics;
+    let fails = &p.failures;
+    if m.pattern == Pattern::DenialsOnly {
+        return Finding::new(
+            &META,
+            Status::NotEvaluable,
+            format!(
+                "The episode holds {} MFA denial(s) and no MFA attempt that failed: denials are a requirement's consequence, not tries that come and go.",
+                p.denials.len() + p.stale_denials.len()
+            ),
+        )
+        .with_metrics(M::D7(m));
+    }
+    let time = |i: Ev| ix.event(i).event_time;
+    let mut ev = vec![Evidence::of(ix, fails[0], format!("first of {} MFA failures", fails.len()))];
     ev.extend(
-        between
+        v.between
             .iter()
             .take(3)
             .map(|&i| Evidence::of(ix, i, "success between failures")),
@@ -176,64 +244,40 @@ pub fn eval(p: &Pass) -> Finding {
     if fails.len() > 1 {
         ev.push(Evidence::of(ix, fails[fails.len() - 1], "last failure"));
     }
-    let m = Metrics {
-        pattern,
-        failures: fails.len(),
-        typo_failures: typos,
-        successes: succ.len(),
-        successes_between_failures: between.len(),
-        buckets_5m_with_attempts: b5,
-        buckets_5m_with_failures: b5_fail,
-        share_5m_buckets_failing: if b5 > 0 {
-            round2(b5_fail as f64 / b5 as f64)
-        } else {
-            0.0
-        },
-        max_failure_rate_5m: round2(rate5),
-        buckets_1m_last_hour_with_attempts: b1,
-        buckets_1m_last_hour_with_failures: b1_fail,
-        max_failure_rate_1m_last_hour: round2(rate1),
-        inter_failure_cv: cv,
-    };
-    let span = format!("{} to {}", format_millis(first), format_millis(last));
-    let typo_note = if typos > 0 {
-        format!(" ({typos} typo(s) resolved within minutes left out)")
+    let span = format!(
+        "{} to {}",
+        format_millis(time(fails[0])),
+        format_millis(time(fails[fails.len() - 1]))
+    );
+    let typo_note = if m.typo_failures > 0 {
+        format!(" ({} typo(s) resolved within minutes left out)", m.typo_failures)
     } else {
         String::new()
     };
-    let (status, summary) = match pattern {
-        "intermittent" => (
+    let n = m.failures;
+    let (status, summary) = match m.pattern {
+        Pattern::Intermittent => (
             Status::Confirmed,
             format!(
-                "Intermittent: {} {kind} in {b5_fail} five-minute buckets ({span}) with {} success(es) between them{typo_note}: token timing or a passing service problem.",
-                fails.len(),
-                between.len()
+                "Intermittent: {n} MFA failures in {} five-minute buckets ({span}) with {} success(es) on the same device or channel between them{typo_note}: token timing or a passing service problem.",
+                m.buckets_5m_with_failures, m.successes_between_failures
             ),
         ),
-        "constant" => (
+        Pattern::Constant => (
             Status::RuledOut,
-            format!(
-                "Constant: {} {kind} ({span}) and no success after the first{typo_note}: a standing cause, not timing.",
-                fails.len()
-            ),
+            format!("Constant: {n} MFA failures ({span}) and no success after the first{typo_note}: a standing cause, not timing."),
         ),
-        "burst" => (
+        Pattern::Burst => (
             Status::Inconclusive,
-            format!(
-                "Burst: all {} {kind} within 15 minutes ({span}){typo_note}.",
-                fails.len()
-            ),
+            format!("Burst: all {n} MFA failures within 15 minutes ({span}){typo_note}."),
         ),
-        "too_few" => (
+        Pattern::TooFew => (
             Status::Inconclusive,
-            format!("Too few {kind} ({}){typo_note} to see a pattern.", fails.len()),
+            format!("Too few MFA failures ({n}){typo_note} to see a pattern."),
         ),
         _ => (
             Status::Inconclusive,
-            format!(
-                "{} {kind} ({span}), then success only after the last one{typo_note}: recovered, not intermittent.",
-                fails.len()
-            ),
+            format!("{n} MFA failures ({span}), then success only after the last one{typo_note}: recovered, not intermittent."),
         ),
     };
     Finding::new(&META, status, summary)
@@ -247,14 +291,14 @@ mod tests {
     use crate::event::EventClass::*;
     use crate::event::EventRow;
     use crate::index::tests::ev;
-    use crate::rules::pass::tests::{index, pass};
+    use crate::rules::pass::tests::{index, with_pass};
 
-    fn run(events: Vec<EventRow>, user: &str) -> Finding {
+    fn run(events: Vec<EventRow>, user: &str) -> Option<Pattern> {
         let ix = index(events);
-        eval(&pass(&ix, user))
+        with_pass(&ix, user, |p| verdict(p).map(|v| v.metrics.pattern))
     }
 
-    fn pattern(spec: &[(i64, bool)]) -> (Status, &'static str) {
+    fn pattern(spec: &[(i64, bool)]) -> Option<Pattern> {
         let events: Vec<EventRow> = spec
             .iter()
             .map(|(m, fail)| {
@@ -267,45 +311,44 @@ mod tests {
                 )
             })
             .collect();
-        let f = run(events, "carol");
-        let p = match &f.metrics {
-            M::D7(m) => m.pattern,
-            _ => "",
-        };
-        (f.status, p)
+        run(events, "carol")
     }
 
     #[test]
     fn patterns() {
-        assert_eq!(
-            pattern(&[(10, true), (30, false), (50, true), (70, true)]),
-            (Status::Confirmed, "intermittent")
-        );
-        assert_eq!(
-            pattern(&[(10, true), (50, true), (70, true)]),
-            (Status::RuledOut, "constant")
-        );
-        assert_eq!(
-            pattern(&[(10, true), (11, true), (12, true), (14, true)]),
-            (Status::Inconclusive, "burst")
-        );
-        assert_eq!(pattern(&[(10, true), (50, true)]), (Status::Inconclusive, "too_few"));
-        assert_eq!(
-            pattern(&[(10, true), (50, true), (70, true), (90, false)]),
-            (Status::Inconclusive, "recovered")
-        );
+        use Pattern::*;
+        assert_eq!(pattern(&[(10, true), (30, false), (50, true), (70, true)]), Some(Intermittent));
+        assert_eq!(pattern(&[(10, true), (50, true), (70, true)]), Some(Constant));
+        assert_eq!(pattern(&[(10, true), (11, true), (12, true), (14, true)]), Some(Burst));
+        assert_eq!(pattern(&[(10, true), (50, true)]), Some(TooFew));
+        assert_eq!(pattern(&[(10, true), (50, true), (70, true), (90, false)]), Some(Recovered));
     }
 
     #[test]
-    fn typos_through_the_day_are_typing_not_intermittency() {
-        // Fail, succeed a minute later; six times over a day.
+    fn typos_through_the_day_are_no_episode() {
+        // Fail, succeed a minute later; six times over a day: typing, never a signal.
         let spec: Vec<(i64, bool)> = (0..6).flat_map(|k| [(k * 180, true), (k * 180 + 1, false)]).collect();
-        assert_eq!(pattern(&spec), (Status::RuledOut, "typing"));
+        assert_eq!(pattern(&spec), None);
+    }
+
+    #[test]
+    fn denials_are_not_attempts() {
+        // A console MFA user whose long-term-key calls are denied all day: enforcement working
+        // as intended, not intermittency.
+        let s = "arn:aws:iam::111122223333:mfa/kim";
+        let mut events = vec![];
+        for k in 0..5 {
+            let mut ok = ev(k * 120, MfaSuccess, Some("kim"), None, Some(s));
+            ok.event_source = "signin.amazonaws.com".into();
+            events.push(ok);
+            events.push(ev(k * 120 + 20, MfaRequiredDenied, Some("kim"), None, None));
+        }
+        assert_eq!(run(events, "kim"), Some(Pattern::DenialsOnly));
     }
 
     #[test]
     fn another_device_succeeding_is_not_intermittency() {
-        let f = run(
+        let p = run(
             vec![
                 ev(10, MfaFailure, Some("henry"), None, Some("phone")),
                 ev(30, MfaSuccess, Some("henry"), None, Some("GAHT1")),
@@ -314,14 +357,15 @@ mod tests {
             ],
             "henry",
         );
-        assert!(matches!(&f.metrics, M::D7(m) if m.pattern == "constant"), "{f:?}");
+        assert_eq!(p, Some(Pattern::Constant));
     }
 
     #[test]
-    fn t0_from_stale_mfa_denials_only_does_not_panic() {
-        // The first wave crashed here: T0 came from denials and the failure list was empty.
+    fn stale_mfa_denials_without_a_known_age_limit_are_no_signal() {
         let ix = index(vec![ev(5, ExplicitDenyWithMfa, Some("kim"), None, None)]);
-        let f = eval(&pass(&ix, "kim"));
-        assert_eq!(f.status, Status::NotEvaluable);
+        with_pass(&ix, "kim", |p| {
+            assert_eq!(verdict(p), None);
+            assert_eq!(eval(p).status, Status::NotEvaluable);
+        });
     }
 }

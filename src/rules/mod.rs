@@ -2,12 +2,12 @@
 //! with the runbook step it implements quoted in its header; `REGISTRY` lists
 //! them in runbook order. A pass evaluates every rule over one window for one
 //! principal, reading only the run's index and the pass's shared facts
-//! (`Pass`: the window, the principal's failure signals and T0): no rule
-//! reads another rule's result. The conclusion then combines the findings
-//! (D4 held back when D5 finds a wide scope; D7 not counted twice when it
-//! shows D4's drift). When no cause is confirmed the analysis is repeated over
-//! the extended window (rule X), as the runbook's "If no correlation is found"
-//! paragraph says.
+//! (`Pass`: the window, the failure episode and T0, DESIGN §6.0): no rule
+//! reads another rule's result. Each rule first computes a small typed
+//! verdict, then renders it. The conclusion combines the findings (D4 held
+//! back when D5 finds a wide scope; D4 and D7 read together). When no cause is
+//! confirmed the analysis is repeated over the extended window (rule X), as
+//! the runbook's "If no correlation is found" paragraph says.
 
 pub mod d1_baseline;
 pub mod d2_device_removed;
@@ -26,8 +26,52 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde::Serialize;
 
 use crate::event::{HOUR, Millis, PrincipalKind, format_millis};
-use crate::index::{Ev, Index, Pid};
+use crate::index::{Episode, Ev, Index, Pid};
 pub use pass::Pass;
+
+/// The rules, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleId {
+    D1,
+    D2,
+    D3,
+    D4,
+    D5,
+    D6,
+    D7,
+    X,
+    P5,
+    P7,
+}
+
+impl RuleId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::D1 => "D1",
+            RuleId::D2 => "D2",
+            RuleId::D3 => "D3",
+            RuleId::D4 => "D4",
+            RuleId::D5 => "D5",
+            RuleId::D6 => "D6",
+            RuleId::D7 => "D7",
+            RuleId::X => "X",
+            RuleId::P5 => "P5",
+            RuleId::P7 => "P7",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// A rule's verdict. Honest: without the data it needs a rule says
 /// `not_evaluable` and what is missing; a rule that fails internally says `error`.
@@ -140,7 +184,7 @@ pub enum Metrics {
 /// What a rule returns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub title: &'static str,
     pub status: Status,
     pub summary: String,
@@ -175,7 +219,7 @@ impl Finding {
 /// Registry metadata of a rule.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleMeta {
-    pub id: &'static str,
+    pub id: RuleId,
     pub title: &'static str,
     /// The runbook step, e.g. "Diagnosis 2".
     pub runbook_step: &'static str,
@@ -229,12 +273,12 @@ pub fn all_meta() -> Vec<RuleMeta> {
 }
 
 /// Causes, most specific first (DESIGN §2). D1 only sets the baseline.
-pub const CAUSE_ORDER: [&str; 6] = ["D2", "D6", "D3", "D4", "D7", "D5"];
+pub const CAUSE_ORDER: [RuleId; 6] = [RuleId::D2, RuleId::D6, RuleId::D3, RuleId::D4, RuleId::D7, RuleId::D5];
 
 /// Options of a diagnosis.
 #[derive(Debug, Clone, Copy)]
 pub struct DiagnoseOptions {
-    /// End of the window; None = the principal's latest failure signal in the data.
+    /// End of the window; None = the principal's latest signal in the data (DESIGN §6.0).
     pub until: Option<Millis>,
     pub window: Millis,
     pub extend_to: Millis,
@@ -257,20 +301,39 @@ pub struct Diagnosis {
     pub since: Millis,
     pub until: Millis,
     pub extended: bool,
-    /// `until` came from the data (latest failure signal) rather than the command line.
-    pub until_from_data: bool,
+    /// Where `until` came from.
+    pub until_from: UntilFrom,
     pub baseline: pass::Baseline,
-    /// T0 of the final pass.
+    /// T0: the first signal of the current failure episode.
     pub t0: Option<Millis>,
-    /// Length of the first pass (the extension started at `until - first_window`).
-    pub first_window: Millis,
+    /// The start of the first pass (`T0 − window`); the extension starts at `since`.
+    pub first_since: Millis,
+    /// The episode's earlier history: earlier episodes (first, last, signals), newest first.
+    pub earlier_episodes: Vec<(Millis, Millis, usize)>,
     /// The principal's timeline in the final window.
     pub marks: Vec<pass::Mark>,
     pub findings: Vec<Finding>,
-    pub causes: Vec<&'static str>,
+    pub causes: Vec<RuleId>,
     pub conclusion: String,
     /// The IAM snapshot used, when one was given.
     pub snapshot: Option<SnapshotSummary>,
+}
+
+/// Where a diagnosis' `until` came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum UntilFrom {
+    /// `--until`.
+    #[serde(rename = "argument")]
+    Argument,
+    /// The principal's latest signal.
+    #[serde(rename = "latest_failure")]
+    LatestSignal,
+    /// No signal: the latest typo (every failure was typing).
+    #[serde(rename = "latest_typo")]
+    LatestTypo,
+    /// Nothing: the newest event read.
+    #[serde(rename = "data_end")]
+    DataEnd,
 }
 
 /// What a review of the IAM snapshot (P5, P7) needs: the principal, an IAM user or root, and the
@@ -327,7 +390,7 @@ impl SnapshotSummary {
 }
 
 impl Diagnosis {
-    pub fn finding(&self, id: &str) -> Option<&Finding> {
+    pub fn finding(&self, id: RuleId) -> Option<&Finding> {
         self.findings.iter().find(|f| f.rule == id)
     }
     /// Whether a rule failed internally (exit 4).
@@ -336,7 +399,7 @@ impl Diagnosis {
     }
 }
 
-fn confirmed_causes(findings: &[Finding]) -> Vec<&'static str> {
+fn confirmed_causes(findings: &[Finding]) -> Vec<RuleId> {
     CAUSE_ORDER
         .into_iter()
         .filter(|id| findings.iter().any(|f| f.rule == *id && f.confirmed()))
@@ -365,32 +428,25 @@ fn run_rule(rule: &Rule, pass: &Pass) -> Finding {
     }
 }
 
-/// Combines findings where one qualifies another: the conclusion's job, not the rules'.
+/// Combines findings where one qualifies another: the conclusion's job, not the rules'. D4 is
+/// held at inconclusive when D5 finds the failures account-wide or wider: the cause then lies
+/// beyond one device. D4 and D7 may both stand (DESIGN §6 D7): the conclusion reads them
+/// together.
 fn combine(findings: &mut [Finding]) {
-    let confirmed = |fs: &[Finding], id: &str| fs.iter().any(|f| f.rule == id && f.confirmed());
-    if confirmed(findings, "D4")
-        && let Some(scope) = findings
-            .iter()
-            .find(|f| f.rule == "D5" && f.confirmed())
-            .map(|f| match &f.metrics {
-                Metrics::D5(m) => m.scope,
-                _ => "wide",
-            })
-        && let Some(d4) = findings.iter_mut().find(|f| f.rule == "D4")
+    let wide = findings
+        .iter()
+        .find(|f| f.rule == RuleId::D5 && f.confirmed())
+        .map(|f| match &f.metrics {
+            Metrics::D5(m) => m.scope.as_str(),
+            _ => "wide",
+        });
+    if let Some(scope) = wide
+        && let Some(d4) = findings.iter_mut().find(|f| f.rule == RuleId::D4 && f.confirmed())
     {
         d4.status = Status::Inconclusive;
         d4.summary.push_str(&format!(
             " Held at inconclusive: D5 finds the failures {scope}-wide, so the cause likely lies beyond one device."
         ));
-    }
-    if confirmed(findings, "D4")
-        && confirmed(findings, "D7")
-        && let Some(d7) = findings.iter_mut().find(|f| f.rule == "D7")
-    {
-        d7.status = Status::Inconclusive;
-        d7.summary.push_str(
-            " These are the failures D4 attributes to token drift: intermittency is its symptom, not a second cause.",
-        );
     }
 }
 
@@ -398,50 +454,54 @@ fn combine(findings: &mut [Finding]) {
 pub struct PassResult {
     pub findings: Vec<Finding>,
     pub baseline: pass::Baseline,
-    pub t0: Option<Millis>,
     pub marks: Vec<pass::Mark>,
 }
 
 /// Evaluates every rule over one window.
-pub fn run_pass(ix: &Index, p: Pid, since: Millis, until: Millis, extended: bool) -> PassResult {
-    let pass = Pass::new(ix, p, since, until, extended);
+pub fn run_pass(ix: &Index, p: Pid, episode: Option<&Episode>, since: Millis, until: Millis, extended: bool) -> PassResult {
+    let pass = Pass::new(ix, p, episode, since, until, extended);
     let mut findings: Vec<Finding> = REGISTRY.iter().map(|rule| run_rule(rule, &pass)).collect();
     combine(&mut findings);
     PassResult {
         findings,
         baseline: pass.baseline(),
-        t0: pass.t0_time(),
         marks: pass.marks(),
     }
 }
 
-/// The full runbook for one principal: a pass over `window` before `until`; when no cause is
-/// confirmed, a second pass over `extend_to`.
+/// `until` and where it came from (DESIGN §6.0: the latest signal, not a typo).
+pub fn until_of(ix: &Index, p: Pid, given: Option<Millis>) -> (Millis, UntilFrom) {
+    match (given, ix.default_until(p)) {
+        (Some(u), _) => (u, UntilFrom::Argument),
+        (None, Some((u, false))) => (u, UntilFrom::LatestSignal),
+        (None, Some((u, true))) => (u, UntilFrom::LatestTypo),
+        (None, None) => (ix.events.last().map_or(0, |e| e.event_time), UntilFrom::DataEnd),
+    }
+}
+
+/// The full runbook for one principal: the episode up to `until` and its T0, a pass over
+/// `[T0 − window, until]`; when no cause is confirmed, a second pass over `[T0 − extend_to,
+/// until]` (DESIGN §6.0).
 pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
-    let latest = ix.latest_failure_signal(p);
-    let (until, until_from_data) = match opts.until {
-        Some(u) => (u, false),
-        None => (
-            latest.or_else(|| ix.events.last().map(|e| e.event_time)).unwrap_or(0),
-            latest.is_some(),
-        ),
-    };
-    let since = until - opts.window;
-    let mut r = run_pass(ix, p, since, until, false);
+    let (until, until_from) = until_of(ix, p, opts.until);
+    let episode = ix.episode(p, until);
+    let t0 = episode.as_ref().map(|e| ix.event(e.t0).event_time);
+    let anchor = t0.unwrap_or(until);
+    let since = anchor - opts.window;
+    let mut r = run_pass(ix, p, episode.as_ref(), since, until, false);
     let mut causes = confirmed_causes(&r.findings);
     let mut extended = false;
     let mut final_since = since;
     let first_pass_causes = causes.clone();
     if causes.is_empty() && opts.extend_to > opts.window {
         extended = true;
-        final_since = until - opts.extend_to;
-        r = run_pass(ix, p, final_since, until, true);
+        final_since = anchor - opts.extend_to;
+        r = run_pass(ix, p, episode.as_ref(), final_since, until, true);
         causes = confirmed_causes(&r.findings);
     }
     let PassResult {
         mut findings,
         baseline,
-        t0,
         marks,
     } = r;
     let principal = ix.principal(p).clone();
@@ -464,17 +524,27 @@ pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
             "{} is a role session: roles have no MFA device; diagnose the IAM user or federated identity that assumed the role.",
             principal.name
         ),
-        _ => conclusion_text(&principal.name, &findings, &causes, extended),
+        _ => conclusion_text(&principal.name, &findings, &causes, extended, until_from),
     };
+    let earlier_episodes = episode
+        .as_ref()
+        .map(|e| {
+            e.earlier
+                .iter()
+                .map(|h| (ix.event(h.first).event_time, ix.event(h.last).event_time, h.signals))
+                .collect()
+        })
+        .unwrap_or_default();
     Diagnosis {
         principal,
         since: final_since,
         until,
         extended,
-        until_from_data,
+        until_from,
         baseline,
         t0,
-        first_window: opts.window,
+        first_since: since,
+        earlier_episodes,
         marks,
         findings,
         causes,
@@ -483,21 +553,35 @@ pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
     }
 }
 
-fn conclusion_text(user: &str, findings: &[Finding], causes: &[&str], extended: bool) -> String {
+fn conclusion_text(user: &str, findings: &[Finding], causes: &[RuleId], extended: bool, until_from: UntilFrom) -> String {
     if causes.is_empty() {
-        let d1 = findings.iter().find(|f| f.rule == "D1");
+        let d1 = findings.iter().find(|f| f.rule == RuleId::D1);
         if d1.is_some_and(|f| f.status == Status::NotEvaluable) {
-            return format!("No MFA failure signal for {user} in the window: nothing to correlate.");
+            if until_from == UntilFrom::LatestTypo {
+                return format!(
+                    "{user}'s MFA failures were all typing (each fixed by a success within minutes): no failure episode, nothing to correlate."
+                );
+            }
+            return format!("No MFA failure signal for {user} up to the end of the window: nothing to correlate.");
         }
         return format!(
             "No cause correlates with {user}'s MFA failures, even over the extended window; see X for the checks CloudTrail cannot answer."
         );
     }
-    let parts: Vec<String> = causes
-        .iter()
-        .filter_map(|id| findings.iter().find(|f| f.rule == *id))
-        .map(|f| format!("{} ({}): {}", f.rule, f.title, f.summary))
-        .collect();
+    let find = |id: RuleId| findings.iter().find(|f| f.rule == id);
+    let mut parts: Vec<String> = Vec::new();
+    for &id in causes {
+        let Some(f) = find(id) else { continue };
+        // D4 and D7 together: the intermittent pattern is what token drift looks like.
+        if id == RuleId::D7 && causes.contains(&RuleId::D4) {
+            parts.push(format!(
+                "D7 ({}): {} The intermittent pattern fits D4's drift: a token that is sometimes in step and sometimes not.",
+                f.title, f.summary
+            ));
+            continue;
+        }
+        parts.push(format!("{} ({}): {}", f.rule, f.title, f.summary));
+    }
     let ext = if extended {
         " (found after extending the window)"
     } else {
@@ -512,13 +596,13 @@ mod tests {
 
     #[test]
     fn registry_is_in_runbook_order_and_unique() {
-        let ids: Vec<_> = all_meta().iter().map(|m| m.id).collect();
+        let ids: Vec<_> = all_meta().iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["D1", "D2", "D3", "D4", "D5", "D6", "D7", "X"]);
         for (i, m) in REGISTRY.iter().enumerate() {
             assert_eq!(m.meta.runbook_step, format!("Diagnosis {}", i + 1));
         }
         for c in CAUSE_ORDER {
-            assert!(ids.contains(&c));
+            assert!(ids.contains(&c.as_str()));
         }
     }
 
@@ -547,7 +631,8 @@ mod tests {
         ev.event_id = "x".into();
         let ix2 = Index::build(vec![ev]);
         let p = ix2.principals().next().map(|(i, _)| i).unwrap();
-        let pass = Pass::new(&ix2, p, 0, HOUR, false);
+        let episode = ix2.episode(p, HOUR);
+        let pass = Pass::new(&ix2, p, episode.as_ref(), 0, HOUR, false);
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         let f = run_rule(&rule, &pass);

@@ -17,13 +17,13 @@
 
 use serde::Serialize;
 
-use super::{Evidence, Finding, Metrics as M, RuleMeta, Status};
+use super::{RuleId, Evidence, Finding, Metrics as M, RuleMeta, Status};
 use crate::event::{Millis, format_millis};
 use crate::index::{Index, Pid};
 use crate::policy::{Actions, RequirementKind};
 
 pub const META: RuleMeta = RuleMeta {
-    id: "P5",
+    id: RuleId::P5,
     title: "Policy review (IAM snapshot)",
     runbook_step: "Playbook 5",
     checks: "the policies reaching the user at T0, replayed from the IAM snapshot over the logs: MFA statements, the actions they cover, pitfalls",

@@ -19,12 +19,12 @@
 
 use serde::Serialize;
 
-use super::{Evidence, Finding, Metrics as M, RuleMeta, Status};
+use super::{RuleId, Evidence, Finding, Metrics as M, RuleMeta, Status};
 use crate::event::{Millis, format_millis};
 use crate::index::{Index, Pid, SerialKey};
 
 pub const META: RuleMeta = RuleMeta {
-    id: "P7",
+    id: RuleId::P7,
     title: "Device check (IAM snapshot)",
     runbook_step: "Playbook 7",
     checks: "the user's devices in list-virtual-mfa-devices and list-mfa-devices: registered, enabled, state at T0, last use in the logs, contradictions with the logs",

@@ -6,8 +6,8 @@
 //! > status, and examine IAM policy condition evaluation logic for edge cases.
 //!
 //! ## What it checks
-//! When no cause (D2-D7) is confirmed over the window, the whole analysis is repeated over
-//! `--extend-to` (48 h by default) and `window.extended` is set.
+//! When no cause (D2-D7) is confirmed over the window `[T0 − 24 h, until]`, the whole analysis
+//! is repeated over `[T0 − 48 h, until]` (`--extend-to`) and `window.extended` is set.
 //!
 //! ## Verdicts
 //! confirmed when no cause is found even then: lists the checks CloudTrail cannot answer.
@@ -18,11 +18,11 @@
 
 use serde::Serialize;
 
-use super::{DiagnoseOptions, Finding, Metrics as M, RuleMeta, Status};
+use super::{DiagnoseOptions, Finding, Metrics as M, RuleId, RuleMeta, Status};
 use crate::time::format_duration;
 
 pub const META: RuleMeta = RuleMeta {
-    id: "X",
+    id: RuleId::X,
     title: "No correlation: extended window",
     runbook_step: "No correlation",
     checks: "when no cause is confirmed, repeat D1-D7 over --extend-to (48 h) and list what logs cannot answer",
@@ -43,7 +43,7 @@ pub const OFFLINE_CHECKS: [&str; 4] = [
     "IAM policy condition edge cases (IfExists, Null guards, MultiFactorAuthAge) in policies not changed in the logs (get-account-authorization-details)",
 ];
 
-pub fn finding(extended: bool, first: &[&str], causes: &[&str], opts: &DiagnoseOptions) -> Finding {
+pub fn finding(extended: bool, first: &[RuleId], causes: &[RuleId], opts: &DiagnoseOptions) -> Finding {
     let base = Finding::new(&META, Status::RuledOut, "").with_metrics(M::X(Metrics {
         extended,
         offline_checks: Vec::new(),
@@ -63,7 +63,7 @@ pub fn finding(extended: bool, first: &[&str], causes: &[&str], opts: &DiagnoseO
                 "No cause within {}; extending to {} found {}.",
                 format_duration(opts.window),
                 format_duration(opts.extend_to),
-                causes.join(", ")
+                causes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
             ),
             ..base
         };
@@ -107,8 +107,8 @@ mod tests {
     #[test]
     fn verdicts() {
         let o = DiagnoseOptions::default();
-        assert_eq!(finding(false, &["D2"], &["D2"], &o).status, Status::RuledOut);
-        let f = finding(true, &[], &["D2"], &o);
+        assert_eq!(finding(false, &[RuleId::D2], &[RuleId::D2], &o).status, Status::RuledOut);
+        let f = finding(true, &[], &[RuleId::D2], &o);
         assert_eq!(f.status, Status::RuledOut);
         assert!(f.summary.contains("extending"));
         let f = finding(true, &[], &[], &o);

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::event::{Millis, ROOT};
+use crate::event::{Millis, ROOT, lc};
 use crate::time::parse_event_time;
 
 #[derive(Debug, thiserror::Error)]
@@ -150,14 +150,9 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
 }
 
-fn lc(s: &str) -> String {
-    s.to_ascii_lowercase()
-}
-
-/// The account of an IAM ARN (`arn:aws:iam::ACCT:…`).
-pub fn arn_account(arn: &str) -> Option<String> {
-    let acct = arn.strip_prefix("arn:")?.split(':').nth(3)?;
-    (acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())).then(|| acct.to_owned())
+/// The account of an IAM ARN, owned.
+fn arn_account(arn: &str) -> Option<String> {
+    crate::event::arn_account(arn).map(str::to_owned)
 }
 
 /// Dates as the collectors write them: `2019-10-28T20:37:09+00:00` (CLI v2),

@@ -22,12 +22,12 @@ impl Window {
         }
     }
 
-    /// The key times a needed file may have: `S ≤ kt + 1 min ≤ E + lag`.
+    /// The key times a needed file may have: `S ≤ kt + 1 min` (every event in a file is older
+    /// than its delivery, and the key time is the delivery cut to the minute) and
+    /// `kt ≤ E + lag` (an event at E or before is delivered by E + lag, and the key time is at
+    /// most the delivery time).
     pub fn key_time_range(&self) -> (Option<Millis>, Option<Millis>) {
-        (
-            self.since.map(|s| s - MINUTE),
-            self.until.map(|e| e + self.lag - MINUTE),
-        )
+        (self.since.map(|s| s - MINUTE), self.until.map(|e| e + self.lag))
     }
 
     /// Whether some key time in `[lo, hi]` can hold events of the window.
@@ -66,8 +66,9 @@ mod tests {
         assert!(file("2026-11-27T06:00:00Z"));
         // Late deliveries inside the lag are read ...
         assert!(file("2026-11-27T13:59:00Z"));
+        assert!(file("2026-11-27T14:00:00Z"));
         // ... and beyond it they are not.
-        assert!(!file("2026-11-27T14:00:00Z"));
+        assert!(!file("2026-11-27T14:01:00Z"));
         // Whole days: the day before is pruned, the next day is read (lag crosses midnight? no: 14:00).
         let day = |s: &str| w.overlaps_key_times(t(s), t(s) + 24 * HOUR - MINUTE);
         assert!(!day("2026-11-25T00:00:00Z"));
@@ -76,6 +77,19 @@ mod tests {
         assert!(!day("2026-11-28T00:00:00Z"));
         // Open windows keep everything.
         assert!(Window::open(0).overlaps_key_times(0, 0));
+    }
+
+    #[test]
+    fn the_upper_bound_is_exact() {
+        // An event 30 s before the end, delivered 20 s after it, with no lag allowed: its file's
+        // key time is the end's minute, and it is read.
+        let w = Window {
+            since: Some(t("2026-11-27T10:00:00Z")),
+            until: Some(t("2026-11-27T12:00:00Z")),
+            lag: 0,
+        };
+        assert!(w.overlaps_key_times(t("2026-11-27T12:00:00Z"), t("2026-11-27T12:00:00Z")));
+        assert!(!w.overlaps_key_times(t("2026-11-27T12:01:00Z"), t("2026-11-27T12:01:00Z")));
     }
 
     #[test]

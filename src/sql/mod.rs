@@ -383,7 +383,7 @@ fn deny_kind(rest: &str) -> String {
     let kind_of = |k: &str| {
         let arms: String = DENY_KINDS
             .iter()
-            .map(|(p, kind)| format!(" WHEN {} THEN {}", starts(k, p), lit(kind)))
+            .map(|(p, kind)| format!(" WHEN {} THEN {}", starts(k, p), lit(kind.as_str())))
             .collect();
         format!("(CASE{arms} ELSE 'other' END)")
     };
