@@ -258,6 +258,39 @@ def add_user_to_group(ids, t, user, group, acct=PROD):
     return iam(ids, t, "AddUserToGroup", {"groupName": group, "userName": user}, acct=acct)
 
 
+def attach_group_policy(ids, t, group, arn, acct=PROD, agent=TERRAFORM):
+    return iam(ids, t, "AttachGroupPolicy", {"groupName": group, "policyArn": arn}, acct=acct, agent=agent)
+
+
+def detach_group_policy(ids, t, group, arn, acct=PROD, agent=TERRAFORM):
+    return iam(ids, t, "DetachGroupPolicy", {"groupName": group, "policyArn": arn}, acct=acct, agent=agent)
+
+
+def create_policy(ids, t, name, doc, acct=PROD, agent=TERRAFORM):
+    arn = f"arn:aws:iam::{acct}:policy/{name}"
+    return iam(ids, t, "CreatePolicy", {"policyName": name, "policyDocument": doc},
+               {"policy": {"policyName": name, "arn": arn, "defaultVersionId": "v1", "attachmentCount": 0}},
+               acct=acct, agent=agent)
+
+
+def create_policy_version(ids, t, arn, doc, version, acct=PROD, agent=TERRAFORM):
+    """CreatePolicyVersion with setAsDefault (CLOUDTRAIL-FACTS §5)."""
+    return iam(ids, t, "CreatePolicyVersion", {"policyArn": arn, "policyDocument": doc, "setAsDefault": True},
+               {"policyVersion": {"versionId": version, "isDefaultVersion": True,
+                                  "createDate": "Nov 20, 2026, 8:00:00 AM"}}, acct=acct, agent=agent)
+
+
+def long_term_ident(user, acct=PROD):
+    """A long-term access key (AKIA…), no session: MFA keys absent (CLOUDTRAIL-FACTS §6)."""
+    return user_ident(user, acct, key="AKIA" + uuid.uuid5(uuid.NAMESPACE_DNS, "cli" + user).hex[:16].upper())
+
+
+def console_session(user, acct=PROD, mfa=False, start=None):
+    """A console session of the IAM user (mfaAuthenticated as signed in)."""
+    return user_ident(user, acct, key="ASIA" + uuid.uuid5(uuid.NAMESPACE_DNS, "console" + user).hex[:16].upper(),
+                      mfa="true" if mfa else "false", console=True, start=start)
+
+
 def create_role(ids, t, role, trust, acct=PROD):
     return iam(ids, t, "CreateRole", {"roleName": role, "assumeRolePolicyDocument": trust},
                {"role": {"path": "/", "roleName": role, "arn": f"arn:aws:iam::{acct}:role/{role}"}}, acct=acct)
@@ -298,6 +331,19 @@ FORCE_MFA = {
 READ_ONLY = {"Sid": "ReadOnly", "Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "ec2:Describe*"], "Resource": "*"}
 MFA_AGE = {"Sid": "DenyStaleMfa", "Effect": "Deny", "Action": "*", "Resource": "*",
            "Condition": {"NumericGreaterThanIfExists": {"aws:MultiFactorAuthAge": "3600"}}}
+FORCE_MFA_BOOL = {
+    "Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
+    "NotAction": FORCE_MFA["NotAction"],
+    "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+}
+DENY_PROD_DELETE = {"Sid": "DenyProdDelete", "Effect": "Deny",
+                    "Action": ["ec2:TerminateInstances", "rds:DeleteDBInstance", "s3:DeleteBucket",
+                               "dynamodb:DeleteTable"], "Resource": "*"}
+DESTRUCTIVE_NEEDS_MFA = {"Sid": "DenyDestructiveWithoutMFA", "Effect": "Deny",
+                         "Action": ["ec2:TerminateInstances", "rds:DeleteDBInstance"], "Resource": "*",
+                         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+AGE_ONLY = {"Sid": "RecentMfaForIam", "Effect": "Deny", "Action": "iam:*", "Resource": "*",
+            "Condition": {"NumericGreaterThan": {"aws:MultiFactorAuthAge": "3600"}}}
 TERMINATE_NEEDS_MFA = {"Sid": "TerminateOnlyWithMfa", "Effect": "Deny", "Action": "ec2:TerminateInstances",
                        "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
 

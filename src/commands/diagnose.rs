@@ -157,7 +157,7 @@ fn read_episode(opts: &LoadOptions, a: &DiagnoseArgs, until: Option<Millis>, ext
         },
     };
     let mut phase2 = 0u64;
-    if let Some(from) = planned.from
+    if let Some(from) = planned.from.or(planned.reach)
         && !listing.is_empty()
     {
         let window = Window {

@@ -27,7 +27,25 @@ fn diagnose_alone(
     snapshot: &Option<(crate::snapshot::Snapshot, Option<i64>)>,
 ) -> Diagnosis {
     let d = diagnose(ix, p, opts);
-    let from = d.t0.unwrap_or(d.until) - opts.extend_to;
+    let principal = ix.principal(p);
+    let own: Vec<crate::event::EventRow> = ix
+        .about(p)
+        .iter()
+        .filter(|&&i| ix.actor(i) == Some(p))
+        .map(|&i| ix.event(i).clone())
+        .collect();
+    let planned = crate::index::plan::plan(
+        &own,
+        &principal.name,
+        std::slice::from_ref(&principal.account),
+        opts.until,
+        i64::MIN,
+        opts.extend_to,
+    );
+    let from = match planned {
+        crate::index::plan::Planned::Settled(crate::index::plan::Plan { from: Some(f), .. }) => f,
+        _ => return d,
+    };
     let start = ix.events.partition_point(|e| e.event_time < from);
     if start == 0 {
         return d;

@@ -55,7 +55,10 @@ impl SerialKey {
     /// The key of `serial` as named by event `e`: an ARN carries its account, a hardware
     /// serial belongs to the event's account.
     pub fn of(e: &EventRow, serial: &str) -> SerialKey {
-        let account = crate::event::arn_account(serial).or(e.account()).unwrap_or_default().to_owned();
+        let account = crate::event::arn_account(serial)
+            .or(e.account())
+            .unwrap_or_default()
+            .to_owned();
         SerialKey {
             account,
             serial: serial.to_owned(),
@@ -275,13 +278,17 @@ impl DeviceBook {
             (None, Some((_, ui))) => (DevState::Active, Some(ui)),
             (None, None) => {
                 // Nothing before t: the next event tells. A use, or a deactivation or resync
-                // (you only remove what was there) before any enable means it was active at t.
+                // (you only remove what was there) before any enable means it was active at t;
+                // a creation or an enable means it was not assigned yet.
                 let next_life = h.lifecycle.iter().find(|e| e.0 > t).copied();
                 let next_use = h.uses.iter().find(|e| e.0 > t).copied();
                 match (next_life, next_use) {
                     (Some((lt, _, _)), Some((ut, ui))) if ut < lt => (DevState::Active, Some(ui)),
                     (Some((_, li, EventClass::DeviceDeactivated | EventClass::DeviceResynced)), _) => {
                         (DevState::Active, Some(li))
+                    }
+                    (Some((_, li, EventClass::DeviceCreated | EventClass::DeviceEnabled)), _) => {
+                        (DevState::Absent, Some(li))
                     }
                     (None, Some((_, ui))) => (DevState::Active, Some(ui)),
                     _ => (DevState::Unknown, None),
@@ -334,7 +341,8 @@ mod tests {
         let book = DeviceBook::build(&events);
         assert_eq!(book.owner(&key(a)), Some(&user("alice")));
         assert_eq!(book.serials_of(&user("alice")), [key(b), key(a)]);
-        assert_eq!(book.state_at(&key(a), 5 * M).0, DevState::Unknown);
+        // Before its enable the device was not assigned yet.
+        assert_eq!(book.state_at(&key(a), 5 * M).0, DevState::Absent);
         assert_eq!(book.state_at(&key(a), 15 * M).0, DevState::Active);
         assert_eq!(book.state_at(&key(a), 30 * M).0, DevState::Deactivated);
         assert_eq!(book.state_at(&key(a), 35 * M).0, DevState::Deleted);

@@ -19,10 +19,10 @@ pub mod snapshot;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::event::{EventClass, EventRow, Millis, Principal, PrincipalKey, PrincipalKind};
-pub use signals::{Channel, RESOLVE_WITHIN, RUN_GAP, SignalKind, TYPO_RUN};
 pub use devices::{DevState, DeviceBook, SerialKey};
 pub use policies::PolicyBook;
 pub use series::FailureSeries;
+pub use signals::{Channel, RESOLVE_WITHIN, RUN_GAP, SignalKind, TYPO_RUN};
 pub use snapshot::SnapshotView;
 
 /// What `--user NAME` resolves to.
@@ -160,7 +160,9 @@ impl Index {
                 signal_kind(e, typo[i], p, &policies)
             })
             .collect();
-        let all_signals: Vec<Ev> = (0..events.len() as Ev).filter(|&i| signal[i as usize].is_some()).collect();
+        let all_signals: Vec<Ev> = (0..events.len() as Ev)
+            .filter(|&i| signal[i as usize].is_some())
+            .collect();
         let mut by_account: BTreeMap<String, Vec<Ev>> = BTreeMap::new();
         for (i, s) in signal.iter().enumerate() {
             if let (Some(s), Some(p)) = (s, actor[i])
@@ -373,7 +375,13 @@ impl Index {
     /// The default `--until` (DESIGN §6.0): the principal's latest signal; where it has none,
     /// its latest typo (`true`: from typos).
     pub fn default_until(&self, p: Pid) -> Option<(Millis, bool)> {
-        let own = || self.about(p).iter().rev().copied().filter(|&i| self.actor(i) == Some(p));
+        let own = || {
+            self.about(p)
+                .iter()
+                .rev()
+                .copied()
+                .filter(|&i| self.actor(i) == Some(p))
+        };
         own()
             .find(|&i| self.signal(i).is_some())
             .map(|i| (self.event(i).event_time, false))

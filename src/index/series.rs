@@ -314,7 +314,11 @@ mod tests {
             }
         );
         assert_eq!(s.at(ACCT, 70 * 60_000).failing, 1);
-        assert_eq!(s.usual(ACCT, i64::MIN, i64::MIN), None, "two hours are not enough history");
+        assert_eq!(
+            s.usual(ACCT, i64::MIN, i64::MIN),
+            None,
+            "two hours are not enough history"
+        );
         assert_eq!(s.hours().len(), 2);
     }
 

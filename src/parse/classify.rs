@@ -687,9 +687,18 @@ mod tests {
             m(" with an explicit deny in a service control policy: arn:aws:organizations::1:policy/o-1/p-1"),
             Some(DenyKind::Scp)
         );
-        assert_eq!(m(" with an explicit deny in a resource control policy"), Some(DenyKind::Rcp));
-        assert_eq!(m(" with an explicit deny in a sessions policy"), Some(DenyKind::Session));
-        assert_eq!(m(" with an explicit deny in the role trust policy"), Some(DenyKind::Trust));
+        assert_eq!(
+            m(" with an explicit deny in a resource control policy"),
+            Some(DenyKind::Rcp)
+        );
+        assert_eq!(
+            m(" with an explicit deny in a sessions policy"),
+            Some(DenyKind::Session)
+        );
+        assert_eq!(
+            m(" with an explicit deny in the role trust policy"),
+            Some(DenyKind::Trust)
+        );
         assert_eq!(m(" with an explicit deny"), Some(DenyKind::Untyped));
         assert_eq!(
             m(" because no service control policy allows the s3:GetObject action"),

@@ -415,9 +415,20 @@ pub fn is_everyday_action(action: &str) -> bool {
 /// `rds:DeleteDBInstance`, `s3:DeleteBucket`, …).
 pub fn is_destructive_action(action: &str) -> bool {
     let name = action.split_once(':').map_or(action, |(_, n)| n);
-    ["Delete", "Terminate", "Remove", "Destroy", "Stop", "Disable", "Deregister", "Revoke", "Detach", "Purge"]
-        .iter()
-        .any(|p| name.starts_with(p))
+    [
+        "Delete",
+        "Terminate",
+        "Remove",
+        "Destroy",
+        "Stop",
+        "Disable",
+        "Deregister",
+        "Revoke",
+        "Detach",
+        "Purge",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
 }
 
 /// Read-only calls of different services that nearly every user makes: a requirement covering

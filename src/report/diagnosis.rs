@@ -164,7 +164,11 @@ pub fn write_text(
         } else {
             ""
         };
-        writeln!(w, "T0: {} (start of the current failure episode{known}){earlier}", format_millis(t0))?;
+        writeln!(
+            w,
+            "T0: {} (start of the current failure episode{known}){earlier}",
+            format_millis(t0)
+        )?;
     }
     if let Some(line) = failure_sparkline(d) {
         writeln!(

@@ -79,7 +79,9 @@ pub enum Verdict {
     /// No removal of the user's devices before T0 in the data read.
     NoRemoval,
     /// Removals in the 48 h before T0, but no signal points at them.
-    NotLinked { removals: Vec<Ev> },
+    NotLinked {
+        removals: Vec<Ev>,
+    },
     /// Removals with linked signals.
     Linked {
         removals: Vec<Ev>,
@@ -425,7 +427,10 @@ mod tests {
 
     #[test]
     fn nothing_removed_no_baseline_or_someone_elses_device() {
-        assert_eq!(run(vec![ev(30, MfaFailure, Some("alice"), None, Some(S))]), Verdict::NoRemoval);
+        assert_eq!(
+            run(vec![ev(30, MfaFailure, Some("alice"), None, Some(S))]),
+            Verdict::NoRemoval
+        );
         assert_eq!(
             run(vec![
                 ev(30, DeviceDeleted, Some("ops"), Some("alice"), Some(S)),

@@ -84,12 +84,17 @@ pub enum Requirement {
 pub enum Verdict {
     NoBaseline,
     /// A device of the user is active at T0.
-    DeviceActive { serial: String, shown_by: Option<Ev> },
+    DeviceActive {
+        serial: String,
+        shown_by: Option<Ev>,
+    },
     /// The user authenticated with MFA after the last removal and before T0.
     MfaUsed(Ev),
     /// The device state at T0 cannot be established; `serial`: a failure names one whose state
     /// the data does not show removed.
-    Unknown { serial: Option<String> },
+    Unknown {
+        serial: Option<String>,
+    },
     /// No device at T0, and what shows (or fails to show) a requirement.
     NoDevice(NoDevice, Requirement),
 }
@@ -110,7 +115,10 @@ pub struct Metrics {
 /// The shape of a user's denials: MFA enforcement denies everyday reads or many services; a
 /// guardrail denies a few destructive actions.
 fn enforcement_shape(actions: &[String]) -> bool {
-    if actions.iter().any(|a| is_everyday_action(a) || a == "sts:GetCallerIdentity") {
+    if actions
+        .iter()
+        .any(|a| is_everyday_action(a) || a == "sts:GetCallerIdentity")
+    {
         return true;
     }
     let services: BTreeSet<&str> = actions
@@ -372,9 +380,10 @@ fn render(p: &Pass, v: Verdict) -> Finding {
         Verdict::Unknown { serial } => {
             let why = match serial {
                 Some(s) => format!(
-                    "failures name {s}, which the data does not show removed (a client with a stale serial, or a device the user still has)"
+                    "{s} is the user's (its failures, lifecycle or use name it) and the data does not show it removed at T0 (a client with a stale serial, or a device the user still has)"
                 ),
-                None => "the data read shows no device lifecycle, no no-MFA sign-in and no user creation for the user".into(),
+                None => "the data read shows no device lifecycle, no no-MFA sign-in and no user creation for the user"
+                    .into(),
             };
             let help = match &ix.snapshot {
                 None => {
@@ -402,7 +411,10 @@ fn render(p: &Pass, v: Verdict) -> Finding {
                             None => ev.extend(listed_evidence(p, s, t)),
                         }
                     }
-                    format!("every device of the user is removed at T0 ({})", m.serials_at_t0.join(", "))
+                    format!(
+                        "every device of the user is removed at T0 ({})",
+                        m.serials_at_t0.join(", ")
+                    )
                 }
                 NoDevice::SnapshotListsNone => {
                     let v = ix.snapshot.as_ref().map(|v| v.time).unwrap_or_default();
@@ -421,7 +433,11 @@ fn render(p: &Pass, v: Verdict) -> Finding {
                     )
                 }
                 NoDevice::NeverEnabled(c) => {
-                    ev.push(Evidence::of(ix, c, "user created in the data read; no device enabled since"));
+                    ev.push(Evidence::of(
+                        ix,
+                        c,
+                        "user created in the data read; no device enabled since",
+                    ));
                     format!(
                         "the user was created at {} and never enabled a device",
                         format_millis(ix.event(c).event_time)
@@ -492,7 +508,10 @@ fn render(p: &Pass, v: Verdict) -> Finding {
             };
             finding(
                 status,
-                format!("No active MFA device at T0 {}: {reason}; {req_text}.{help}", format_millis(t)),
+                format!(
+                    "No active MFA device at T0 {}: {reason}; {req_text}.{help}",
+                    format_millis(t)
+                ),
                 ev,
                 m,
             )
@@ -552,7 +571,10 @@ mod tests {
             "bob",
         );
         assert!(
-            matches!(v, Verdict::NoDevice(NoDevice::NeverEnabled(_), Requirement::EnforcementShape)),
+            matches!(
+                v,
+                Verdict::NoDevice(NoDevice::NeverEnabled(_), Requirement::EnforcementShape)
+            ),
             "{v:?}"
         );
     }
@@ -574,8 +596,14 @@ mod tests {
         );
         // Everyday reads across services: enforcement.
         assert!(enforcement_shape(&["s3:ListAllMyBuckets".into()]));
-        assert!(enforcement_shape(&["ecr:BatchCheckLayerAvailability".into(), "ssm:PutParameter".into()]));
-        assert!(!enforcement_shape(&["ec2:TerminateInstances".into(), "s3:DeleteBucket".into()]));
+        assert!(enforcement_shape(&[
+            "ecr:BatchCheckLayerAvailability".into(),
+            "ssm:PutParameter".into()
+        ]));
+        assert!(!enforcement_shape(&[
+            "ec2:TerminateInstances".into(),
+            "s3:DeleteBucket".into()
+        ]));
     }
 
     #[test]
@@ -626,7 +654,12 @@ mod tests {
             ],
             "ivy",
         );
-        assert_eq!(v, Verdict::Unknown { serial: Some(kept.into()) });
+        assert_eq!(
+            v,
+            Verdict::Unknown {
+                serial: Some(kept.into())
+            }
+        );
     }
 
     #[test]
@@ -647,7 +680,10 @@ mod tests {
             ],
             "a",
         );
-        assert_eq!(v, Verdict::NoDevice(NoDevice::AllRemoved, Requirement::EnforcementShape));
+        assert_eq!(
+            v,
+            Verdict::NoDevice(NoDevice::AllRemoved, Requirement::EnforcementShape)
+        );
     }
 
     #[test]

@@ -70,8 +70,13 @@ pub enum Verdict {
     NoBaseline,
     NoActiveDevice,
     /// The failures name a device that is not active at T0 (removed or unknown).
-    NamesOtherDevice { failure: Ev, state: DevState },
-    Fido { serial: String },
+    NamesOtherDevice {
+        failure: Ev,
+        state: DevState,
+    },
+    Fido {
+        serial: String,
+    },
     /// The active device the failures are about, with the failures and the signs found.
     Device {
         serial: String,
@@ -243,7 +248,11 @@ fn render(p: &Pass, v: &Verdict) -> Finding {
                     state.as_str()
                 ),
             )
-            .with_evidence(vec![Evidence::of(ix, *failure, "failure naming a device that is not active")])
+            .with_evidence(vec![Evidence::of(
+                ix,
+                *failure,
+                "failure naming a device that is not active",
+            )])
             .with_metrics(M::D4(m))
         }
         Verdict::Fido { serial } => {
@@ -252,7 +261,9 @@ fn render(p: &Pass, v: &Verdict) -> Finding {
             Finding::new(
                 &META,
                 Status::RuledOut,
-                format!("{serial} is a FIDO security key or passkey: it has no clock, so its failures are not time drift."),
+                format!(
+                    "{serial} is a FIDO security key or passkey: it has no clock, so its failures are not time drift."
+                ),
             )
             .with_metrics(M::D4(m))
         }
@@ -389,7 +400,10 @@ mod tests {
             ev(40, ConsoleFailureAmbiguous, Some("carol"), None, None),
         ]);
         assert_eq!(signs(&v), [DriftSign::SuccessBetween]);
-        assert!(matches!(&v, Verdict::Device { failures, ambiguous: 3, .. } if failures.len() == 3), "{v:?}");
+        assert!(
+            matches!(&v, Verdict::Device { failures, ambiguous: 3, .. } if failures.len() == 3),
+            "{v:?}"
+        );
         assert!(!v.drift());
     }
 

@@ -224,7 +224,11 @@ fn render(p: &Pass, v: Verdict) -> Finding {
     let shown = v
         .decisive
         .and_then(|d| v.hours.iter().find(|h| h.hour == d))
-        .or_else(|| v.hours.iter().max_by_key(|h| h.failing.values().map(BTreeSet::len).sum::<usize>()));
+        .or_else(|| {
+            v.hours
+                .iter()
+                .max_by_key(|h| h.failing.values().map(BTreeSet::len).sum::<usize>())
+        });
     let names: BTreeMap<String, Vec<String>> = shown
         .map(|h| {
             h.failing
@@ -260,11 +264,10 @@ fn render(p: &Pass, v: Verdict) -> Finding {
             .map(|h| [format_millis(h.hour), format_millis(h.hour + HOUR - 1)])
             .collect(),
     };
-    let mut ev: Vec<Evidence> = p
-        .t0
-        .map(|t0| Evidence::of(ix, t0, "the user's first failure signal"))
-        .into_iter()
-        .collect();
+    let mut ev: Vec<Evidence> =
+        p.t0.map(|t0| Evidence::of(ix, t0, "the user's first failure signal"))
+            .into_iter()
+            .collect();
     if let Some(h) = shown {
         let others: Vec<Ev> = names
             .keys()
@@ -365,11 +368,19 @@ mod tests {
     fn user_account_multi() {
         assert_eq!(scope(vec![failing(100, "u1", A)]), Scope::User);
         assert_eq!(
-            scope(vec![failing(100, "u1", A), failing(110, "u2", A), failing(115, "u3", A)]),
+            scope(vec![
+                failing(100, "u1", A),
+                failing(110, "u2", A),
+                failing(115, "u3", A)
+            ]),
             Scope::Account
         );
         assert_eq!(
-            scope(vec![failing(100, "u1", A), failing(110, "u2", "B"), failing(115, "u3", "C")]),
+            scope(vec![
+                failing(100, "u1", A),
+                failing(110, "u2", "B"),
+                failing(115, "u3", "C")
+            ]),
             Scope::MultiAccount
         );
         // Two users of one account in one hour: two people mistyping, not widespread.

@@ -22,7 +22,8 @@
 //! confirmed when a change adds a requirement for what the user was denied and reaches the user
 //! (an inline policy, a membership or attachment in the data read); where its reach is unknown
 //! (those events predate the data) or its previous version is not in the data, when the user's
-//! denials of covered actions begin after it and the data read holds at least 6 h before it.
+//! denials of covered actions begin after it: the data read holds at least 6 h before it, in
+//! which the user was at work (its own events) without those denials.
 //! inconclusive when a covering change's previous version is unknown without that onset
 //! evidence. ruled_out when no change before T0 adds a requirement tied to the user's denials.
 //!
@@ -85,8 +86,15 @@ pub enum Verdict {
     /// No change before T0 adds a requirement tied to the user's denials.
     None,
     /// A covering change whose previous version is unknown, without onset evidence.
-    PreviousUnknown { change: usize, why: String },
-    Confirmed { change: usize, tie: Tie, first: Ev },
+    PreviousUnknown {
+        change: usize,
+        why: String,
+    },
+    Confirmed {
+        change: usize,
+        tie: Tie,
+        first: Ev,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -152,7 +160,11 @@ pub fn verdict(p: &Pass) -> (Verdict, Vec<ChangeView>) {
         let cov = covered(p, c, &all_denials);
         let after: Vec<(Ev, Option<bool>)> = cov.iter().copied().filter(|&(i, _)| i > c.event).collect();
         let before = cov.iter().any(|&(i, _)| i < c.event);
-        let added: Vec<Ev> = after.iter().filter(|(_, a)| *a == Some(true)).map(|(i, _)| *i).collect();
+        let added: Vec<Ev> = after
+            .iter()
+            .filter(|(_, a)| *a == Some(true))
+            .map(|(i, _)| *i)
+            .collect();
         let unknown_prev: Vec<Ev> = after.iter().filter(|(_, a)| a.is_none()).map(|(i, _)| *i).collect();
         let (reach_id, reach_note) = match &reach {
             Reach::Yes(how) => ("yes", Some(how.clone())),
@@ -182,9 +194,14 @@ pub fn verdict(p: &Pass) -> (Verdict, Vec<ChangeView>) {
         if found.is_some() || reach == Reach::No {
             continue;
         }
-        // Onset: the user's denials of covered actions begin after the change, and the data
-        // read shows enough of the time before it.
-        let onset = !before && c.time - data_start >= ONSET_COVERAGE;
+        // Onset: the user's denials of covered actions begin after the change: the data read
+        // holds enough time before it, and shows the user at work then without those denials
+        // (time alone proves nothing: nobody may have tried).
+        let seen_before = ix
+            .about_between(p.pid, data_start, c.time - 1)
+            .iter()
+            .any(|&i| ix.actor(i) == Some(p.pid));
+        let onset = !before && seen_before && c.time - data_start >= ONSET_COVERAGE;
         if let Some(&first) = added.first() {
             match &reach {
                 Reach::Yes(how) => {
@@ -238,10 +255,7 @@ fn render(p: &Pass, v: Verdict, views: Vec<ChangeView>) -> Finding {
         .map(|(_, e)| format!("{} {} at {}", e.event_name, e.event_id, format_millis(e.event_time)))
         .collect();
     let mut m = Metrics {
-        mfa_changes: views
-            .into_iter()
-            .filter(|v| v.effect != "no_requirement")
-            .collect(),
+        mfa_changes: views.into_iter().filter(|v| v.effect != "no_requirement").collect(),
         unreadable_policy_documents: unreadable,
         ..Metrics::default()
     };
@@ -409,7 +423,16 @@ mod tests {
             ev(20, MfaRequiredDenied, Some("dave"), None, None),
         ];
         let v = run(events, "dave");
-        assert!(matches!(v, Verdict::Confirmed { tie: Tie::Reaches(_), .. }), "{v:?}");
+        assert!(
+            matches!(
+                v,
+                Verdict::Confirmed {
+                    tie: Tie::Reaches(_),
+                    ..
+                }
+            ),
+            "{v:?}"
+        );
     }
 
     #[test]
@@ -417,7 +440,10 @@ mod tests {
         // The first put in the data, 1 minute in: the previous version is unknown and the data
         // holds no time before it.
         let v = run(
-            vec![put(1, "dave", MFA_DOC), ev(20, MfaRequiredDenied, Some("dave"), None, None)],
+            vec![
+                put(1, "dave", MFA_DOC),
+                ev(20, MfaRequiredDenied, Some("dave"), None, None),
+            ],
             "dave",
         );
         assert!(matches!(v, Verdict::PreviousUnknown { .. }), "{v:?}");
@@ -430,7 +456,16 @@ mod tests {
             ],
             "dave",
         );
-        assert!(matches!(v, Verdict::Confirmed { tie: Tie::OnsetAfter, .. }), "{v:?}");
+        assert!(
+            matches!(
+                v,
+                Verdict::Confirmed {
+                    tie: Tie::OnsetAfter,
+                    ..
+                }
+            ),
+            "{v:?}"
+        );
         // ... but not when the user was denied the same way before it.
         let v = run(
             vec![

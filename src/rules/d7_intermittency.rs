@@ -134,7 +134,10 @@ fn successes_for(p: &Pass, fails: &[Ev]) -> Vec<Ev> {
         .into_iter()
         .filter(|&i| {
             let e = ix.event(i);
-            let same_device = e.mfa_serial.as_deref().is_some_and(|s| serials.contains(&SerialKey::of(e, s)));
+            let same_device = e
+                .mfa_serial
+                .as_deref()
+                .is_some_and(|s| serials.contains(&SerialKey::of(e, s)));
             same_device || channels.contains(&Channel::of(e))
         })
         .collect()
@@ -234,7 +237,11 @@ pub fn eval(p: &Pass) -> Finding {
         .with_metrics(M::D7(m));
     }
     let time = |i: Ev| ix.event(i).event_time;
-    let mut ev = vec![Evidence::of(ix, fails[0], format!("first of {} MFA failures", fails.len()))];
+    let mut ev = vec![Evidence::of(
+        ix,
+        fails[0],
+        format!("first of {} MFA failures", fails.len()),
+    )];
     ev.extend(
         v.between
             .iter()
@@ -265,7 +272,9 @@ pub fn eval(p: &Pass) -> Finding {
         ),
         Pattern::Constant => (
             Status::RuledOut,
-            format!("Constant: {n} MFA failures ({span}) and no success after the first{typo_note}: a standing cause, not timing."),
+            format!(
+                "Constant: {n} MFA failures ({span}) and no success after the first{typo_note}: a standing cause, not timing."
+            ),
         ),
         Pattern::Burst => (
             Status::Inconclusive,
@@ -277,7 +286,9 @@ pub fn eval(p: &Pass) -> Finding {
         ),
         _ => (
             Status::Inconclusive,
-            format!("{n} MFA failures ({span}), then success only after the last one{typo_note}: recovered, not intermittent."),
+            format!(
+                "{n} MFA failures ({span}), then success only after the last one{typo_note}: recovered, not intermittent."
+            ),
         ),
     };
     Finding::new(&META, status, summary)
@@ -317,11 +328,17 @@ mod tests {
     #[test]
     fn patterns() {
         use Pattern::*;
-        assert_eq!(pattern(&[(10, true), (30, false), (50, true), (70, true)]), Some(Intermittent));
+        assert_eq!(
+            pattern(&[(10, true), (30, false), (50, true), (70, true)]),
+            Some(Intermittent)
+        );
         assert_eq!(pattern(&[(10, true), (50, true), (70, true)]), Some(Constant));
         assert_eq!(pattern(&[(10, true), (11, true), (12, true), (14, true)]), Some(Burst));
         assert_eq!(pattern(&[(10, true), (50, true)]), Some(TooFew));
-        assert_eq!(pattern(&[(10, true), (50, true), (70, true), (90, false)]), Some(Recovered));
+        assert_eq!(
+            pattern(&[(10, true), (50, true), (70, true), (90, false)]),
+            Some(Recovered)
+        );
     }
 
     #[test]

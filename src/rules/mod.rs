@@ -458,7 +458,14 @@ pub struct PassResult {
 }
 
 /// Evaluates every rule over one window.
-pub fn run_pass(ix: &Index, p: Pid, episode: Option<&Episode>, since: Millis, until: Millis, extended: bool) -> PassResult {
+pub fn run_pass(
+    ix: &Index,
+    p: Pid,
+    episode: Option<&Episode>,
+    since: Millis,
+    until: Millis,
+    extended: bool,
+) -> PassResult {
     let pass = Pass::new(ix, p, episode, since, until, extended);
     let mut findings: Vec<Finding> = REGISTRY.iter().map(|rule| run_rule(rule, &pass)).collect();
     combine(&mut findings);
@@ -553,7 +560,13 @@ pub fn diagnose(ix: &Index, p: Pid, opts: &DiagnoseOptions) -> Diagnosis {
     }
 }
 
-fn conclusion_text(user: &str, findings: &[Finding], causes: &[RuleId], extended: bool, until_from: UntilFrom) -> String {
+fn conclusion_text(
+    user: &str,
+    findings: &[Finding],
+    causes: &[RuleId],
+    extended: bool,
+    until_from: UntilFrom,
+) -> String {
     if causes.is_empty() {
         let d1 = findings.iter().find(|f| f.rule == RuleId::D1);
         if d1.is_some_and(|f| f.status == Status::NotEvaluable) {

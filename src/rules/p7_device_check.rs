@@ -19,7 +19,7 @@
 
 use serde::Serialize;
 
-use super::{RuleId, Evidence, Finding, Metrics as M, RuleMeta, Status};
+use super::{Evidence, Finding, Metrics as M, RuleId, RuleMeta, Status};
 use crate::event::{Millis, format_millis};
 use crate::index::{Index, Pid, SerialKey};
 

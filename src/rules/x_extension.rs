@@ -107,7 +107,10 @@ mod tests {
     #[test]
     fn verdicts() {
         let o = DiagnoseOptions::default();
-        assert_eq!(finding(false, &[RuleId::D2], &[RuleId::D2], &o).status, Status::RuledOut);
+        assert_eq!(
+            finding(false, &[RuleId::D2], &[RuleId::D2], &o).status,
+            Status::RuledOut
+        );
         let f = finding(true, &[], &[RuleId::D2], &o);
         assert_eq!(f.status, Status::RuledOut);
         assert!(f.summary.contains("extending"));

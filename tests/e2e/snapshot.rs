@@ -99,10 +99,13 @@ fn a_device_enabled_before_the_logs_rules_out_no_device() {
     let (_, without) = diagnose(case, "fay", false);
     assert_eq!(status(&without, "D3"), "inconclusive");
     let (code, with) = diagnose(case, "fay", true);
-    assert_eq!(code, 1, "typos and bad codes on a working device: no cause");
     assert_eq!(status(&with, "D3"), "ruled_out");
     assert_eq!(sources(finding(&with, "D3")), ["snapshot"]);
-    assert_ne!(status(&with, "D4"), "confirmed");
+    // With the device known active, three "invalid MFA one time pass code" in one episode are
+    // drift (DESIGN §6 D4); without the snapshot the device state is unknown and D4 cannot say.
+    assert_eq!(code, 0);
+    assert_eq!(status(&with, "D4"), "confirmed");
+    assert_ne!(status(&without, "D4"), "confirmed");
     let p7 = finding(&with, "P7");
     assert_eq!(p7["status"], "confirmed");
     assert_eq!(p7["metrics"]["devices"][0]["state_at_t0"], "active");

@@ -241,11 +241,7 @@ impl PolicyBook {
                 .iter()
                 .any(|&c| self.any_requires(&readable, a, c) && !self.any_requires(&known, a, c))
         });
-        let effect = if adds {
-            ChangeEffect::Adds
-        } else {
-            ChangeEffect::Keeps
-        };
+        let effect = if adds { ChangeEffect::Adds } else { ChangeEffect::Keeps };
         (prev, effect)
     }
 

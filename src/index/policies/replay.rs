@@ -130,7 +130,9 @@ impl PolicyBook {
                     if Self::created_before(&self.user_created, &u, t) {
                         Prev::Known(Vec::new())
                     } else {
-                        Prev::Unknown("the user's previous version of this inline policy is not in the data read".into())
+                        Prev::Unknown(
+                            "the user's previous version of this inline policy is not in the data read".into(),
+                        )
                     }
                 });
                 let what = format!(
@@ -184,7 +186,9 @@ impl PolicyBook {
                     prev_doc(tl, i, t)
                 };
                 tl.push(t, i, doc);
-                let prev = prev.unwrap_or_else(|| Prev::Unknown("the role's previous trust policy is not in the data read".into()));
+                let prev = prev.unwrap_or_else(|| {
+                    Prev::Unknown("the role's previous trust policy is not in the data read".into())
+                });
                 let what = format!("trust policy of role {} set", arn_name(role));
                 self.record(i, t, what, Target::Role(r), doc.into_iter().collect(), prev);
             }
@@ -269,9 +273,9 @@ impl PolicyBook {
                     (None, _) => Prev::Unknown("the attached policy's document is not in the data read".into()),
                     (Some(d), Some(true)) => Prev::Known(vec![d]),
                     (Some(_), Some(false)) => Prev::Known(Vec::new()),
-                    (Some(_), None) => {
-                        Prev::Unknown("the attachment may predate the data read (attaching twice changes nothing)".into())
-                    }
+                    (Some(_), None) => Prev::Unknown(
+                        "the attachment may predate the data read (attaching twice changes nothing)".into(),
+                    ),
                 };
                 let what = format!("managed policy {arn} attached to {who}");
                 self.record(i, t, what, target, doc.into_iter().collect(), prev);
@@ -296,17 +300,17 @@ impl PolicyBook {
                 let was_member = was_there(tl, i, t);
                 tl.push(t, i, Some(()));
                 let was_member = was_member.or(Self::created_before(&self.user_created, &u, t).then_some(false));
-                let new: Vec<DocId> = self.group_requirements_at(&g, t, false).into_iter().map(|r| r.doc).collect();
+                let new: Vec<DocId> = self
+                    .group_requirements_at(&g, t, false)
+                    .into_iter()
+                    .map(|r| r.doc)
+                    .collect();
                 let prev = match was_member {
                     Some(true) => Prev::Known(new.clone()),
                     Some(false) => Prev::Known(Vec::new()),
                     None => Prev::Unknown("the user may have been a member before the data read".into()),
                 };
-                let what = format!(
-                    "user {} added to group {}",
-                    show(&e.target_user),
-                    show(&e.group_name)
-                );
+                let what = format!("user {} added to group {}", show(&e.target_user), show(&e.group_name));
                 self.record(i, t, what, Target::User(user_key(&u)), new, prev);
             }
             "RemoveUserFromGroup" => {

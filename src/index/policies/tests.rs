@@ -1,7 +1,7 @@
 use super::*;
 use crate::event::{EventClass, Principal, PrincipalKind};
-use crate::snapshot::Snapshot;
 use crate::index::tests::{ACCT, ev};
+use crate::snapshot::Snapshot;
 
 pub const MFA_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllExceptListedIfNoMFA","Effect":"Deny","NotAction":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:GetUser","iam:ListMFADevices","iam:ListVirtualMFADevices","iam:ResyncMFADevice","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
 pub const PLAIN_DOC: &str =
