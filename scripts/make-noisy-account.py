@@ -13,7 +13,18 @@ cloudtrail_shapes.py), independent of `mfatrail gen`. Nothing in it is an MFA in
     CI roles, Lambda roles and service-linked roles hitting denies;
   - CI users on long-term keys with implicit denies; an MFA-age denial of a stale session;
   - a user replacing their phone (old device off, new one on) and carrying on;
-  - the same user name (j.smith) in both accounts.
+  - the same user name (j.smith) in both accounts;
+  - failures resolved only 6-40 minutes later (the phone rang), at most one a user every other
+    day and none within three hours of another user's;
+  - console users with MFA whose long-term-key tools are denied all day by the enforcing
+    group policy (enforcement working as intended);
+  - contractors without MFA denied destructive actions by a guardrail;
+  - a user with a phone app and a FIDO key, signing in with either;
+  - Terraform detaching and re-attaching a managed MFA guard seconds apart.
+
+`testdata/noisy/outage/` holds a two-hour outage on top: five prod users fail their codes in the
+same two hours and get in again without any change. With both folders read, those five get D5
+(account-wide) and nothing else; nobody else gets a cause.
 
 `testdata/noisy/incident/` holds one real incident on top: an admin deletes tom's MFA device by
 mistake; tom's CLI keeps sending the old serial and the enforcing policy denies his calls. With
@@ -39,6 +50,8 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "testdata", "noisy")
 START = dt.datetime(2026, 11, 16, 0, 0, 0)  # Monday
 DAYS = 7
 rng = random.Random(20261116)
+# The patterns added later draw from their own generator: the older ones stay byte-identical.
+rng2 = random.Random(20261206)
 
 PROD_PEOPLE = ["amara", "bruno", "chen", "dana", "elif", "femi", "greta", "hamid", "ines", "jonas", "kira",
                "liam", "maya", "nils", "oona", "priya", "quinn", "rafa", "sofia", "tom", "ugo", "vika",
@@ -273,6 +286,94 @@ def incident(w):
                      agent=BROWSER))
 
 
+def distracted(w):
+    """A code fails and the user gets in 6-40 minutes later (a meeting, the phone rang): a real
+    failure, not typing. At most one user every three hours, each at most every other day."""
+    ids = w.ids
+    slots = [("bruno", 0, 10), ("elif", 1, 14), ("kira", 2, 11), ("rafa", 3, 15), ("ugo", 4, 9),
+             ("bruno", 2, 16), ("liam", 0, 15), ("sofia", 3, 10)]
+    for u, day, hour in slots:
+        t = START + dt.timedelta(days=day, hours=hour, minutes=rng2.randint(5, 50))
+        w.add(console_login(ids, t, u, False, True))
+        w.add(console_login(ids, t + dt.timedelta(minutes=rng2.randint(6, 40)), u, True, True, device(PROD, u)))
+
+
+def enforcement(w):
+    """chen and priya sign in with MFA, but their long-term-key tools (the ECR credential
+    helper, an IDE toolkit) are denied all day by the Humans RequireMFA policy (BoolIfExists)."""
+    ids = w.ids
+    for u in ("chen", "priya"):
+        key = user_ident(u, PROD, key="AKIA" + uuid.uuid5(uuid.NAMESPACE_DNS, "tool" + u).hex[:16].upper())
+        for day in range(DAYS):
+            if not workday(day):
+                continue
+            for k in range(rng2.randint(2, 6)):
+                t = START + dt.timedelta(days=day, hours=9 + k * 1.5, minutes=rng2.randint(0, 40))
+                src, name, action = rng2.choice([
+                    ("ecr.amazonaws.com", "GetAuthorizationToken", "ecr:GetAuthorizationToken"),
+                    ("sts.amazonaws.com", "GetCallerIdentity", "sts:GetCallerIdentity"),
+                    ("s3.amazonaws.com", "ListBuckets", "s3:ListAllMyBuckets"),
+                ])
+                w.add(denied(ids, t, key, src, name, action, "*", "identity", agent=CLI_PLAIN))
+
+
+def guardrail(w):
+    """Sandbox contractors without MFA sign in and are denied prod-style deletes by a guardrail."""
+    ids = w.ids
+    for u in ("ctr-ivo", "ctr-jan"):
+        for day in range(DAYS):
+            if not workday(day):
+                continue
+            t = START + dt.timedelta(days=day, hours=10, minutes=rng2.randint(0, 50))
+            w.add(console_login(ids, t, u, True, False, acct=SANDBOX))
+            s = user_ident(u, SANDBOX, key="ASIA" + ids.next().replace("-", "")[:16].upper(), mfa="false",
+                           console=True, start=t)
+            if rng2.random() < 0.5:
+                src, name, action = rng2.choice([
+                    ("ec2.amazonaws.com", "TerminateInstances", "ec2:TerminateInstances"),
+                    ("rds.amazonaws.com", "DeleteDBInstance", "rds:DeleteDBInstance"),
+                ])
+                w.add(denied(ids, t + dt.timedelta(minutes=rng2.randint(5, 90)), s, src, name, action, "*",
+                             "identity", acct=SANDBOX, agent=BROWSER))
+
+
+def two_devices(w):
+    """amara has a phone app and a FIDO key and signs in with either."""
+    ids = w.ids
+    phone = mfa_arn(PROD, "amara-phone")
+    key = f"arn:aws:iam::{PROD}:u2f/user/amara/yubikey-{uuid.uuid5(uuid.NAMESPACE_DNS, 'amara-key').hex[:20].upper()}"
+    for day in range(DAYS):
+        t = START + dt.timedelta(days=day, hours=7, minutes=rng2.randint(0, 30))
+        w.add(console_login(ids, t, "amara", True, True, phone if day % 2 else key))
+
+
+def attach_churn(w):
+    """Terraform replaces the ops-mfa-guard attachment (a moved resource): detach, attach."""
+    ids = w.ids
+    arn = f"arn:aws:iam::{PROD}:policy/ops-mfa-guard"
+    tf = user_ident("terraform-ci", PROD, key="AKIATERRAFORMCI00001")
+    for day in (1, 4):
+        t = START + dt.timedelta(days=day, hours=11, minutes=2)
+        w.add(iam(ids, t, "DetachGroupPolicy", {"groupName": "ops", "policyArn": arn}, ident=tf, agent=TERRAFORM))
+        w.add(iam(ids, t + dt.timedelta(seconds=9), "AttachGroupPolicy", {"groupName": "ops", "policyArn": arn},
+                  ident=tf, agent=TERRAFORM))
+
+
+def outage(w):
+    """Tuesday 10:10-12:00: five prod users fail their codes (console and CLI) again and again,
+    then get in without any change on their side: the MFA service, not their devices."""
+    ids = w.ids
+    start = START + dt.timedelta(days=1, hours=10, minutes=10)
+    for k, u in enumerate(("femi", "hamid", "ines", "jonas", "wes")):
+        for j in range(4):
+            t = start + dt.timedelta(minutes=k * 4 + j * 26)
+            if u in CLI_PEOPLE and u not in FIDO_PEOPLE:
+                w.add(gst(ids, t, u, device(PROD, u), "bad_code"))
+            else:
+                w.add(console_login(ids, t, u, False, True))
+        w.add(console_login(ids, start + dt.timedelta(minutes=115 + k), u, True, True, device(PROD, u)))
+
+
 def main():
     w = Writer(os.path.join(OUT, "account"), "noisy")
     people(w)
@@ -281,7 +382,15 @@ def main():
     machines(w)
     sso(w)
     stale_session(w)
+    distracted(w)
+    enforcement(w)
+    guardrail(w)
+    two_devices(w)
+    attach_churn(w)
     n, files = w.write()
+    o = Writer(os.path.join(OUT, "outage"), "outage")
+    outage(o)
+    o.write()
     i = Writer(os.path.join(OUT, "incident"), "incident")
     incident(i)
     m, ifiles = i.write()

@@ -147,10 +147,12 @@ pub fn run(a: ScanArgs, out: &mut dyn Write) -> Result<Exit> {
             idc.push(o);
         }
     }
-    // The ranking: real failures and denials first, typing last; ties by time, then name.
+    // The ranking: users with a confirmed cause first, then real failures and denials, typing
+    // last; ties by time, then name.
     users.sort_by(|a, b| {
-        (b.failures + b.mfa_required_denials)
-            .cmp(&(a.failures + a.mfa_required_denials))
+        (!b.causes.is_empty())
+            .cmp(&!a.causes.is_empty())
+            .then((b.failures + b.mfa_required_denials).cmp(&(a.failures + a.mfa_required_denials)))
             .then(b.typo_failures.cmp(&a.typo_failures))
             .then(a.first_failure.cmp(&b.first_failure))
             .then(a.last_failure.cmp(&b.last_failure))

@@ -176,6 +176,24 @@ pub fn verdict(p: &Pass) -> Verdict {
             linked.push((i, l, r));
         }
     }
+    // A device enabled after the removal and before T0 gives the user MFA again: a denial or a
+    // sign-in without MFA is no longer the removal's (a failure naming the removed serial is: a
+    // client still configured with it).
+    let enabled_between = |r: Ev| {
+        ix.about_between(p.pid, ix.event(r).event_time, t).iter().any(|&i| {
+            let e = ix.event(i);
+            i > r
+                && e.class == EventClass::DeviceEnabled
+                && e.succeeded()
+                && e.subject().is_some_and(|s| s.key() == p.key)
+        })
+    };
+    linked.retain(|&(_, l, r)| l == Link::NamesRemovedSerial || !enabled_between(r));
+    // A sign-in without MFA shows the missing device, but only the episode's signals are the
+    // failures the removal explains.
+    if !linked.iter().any(|&(_, l, _)| l != Link::SignInWithoutMfa) {
+        linked.clear();
+    }
     let recent = |r: Ev| t - ix.event(r).event_time <= LOOKBACK;
     if linked.is_empty() {
         let recent_removals: Vec<Ev> = removals.iter().copied().filter(|&r| recent(r)).collect();
@@ -423,6 +441,22 @@ mod tests {
         assert!(matches!(run(events.clone()), Verdict::NotLinked { .. }));
         events.push(ev(40, MfaFailure, Some("alice"), None, Some(S)));
         assert_eq!(linked(&run(events)), [Link::NamesRemovedSerial]);
+    }
+
+    #[test]
+    fn a_re_enrolment_before_t0_cancels_the_sign_in_and_denials() {
+        // Helpdesk reset: removed, a sign-in without MFA, a new phone enabled; the next day a
+        // failure naming no device while the new one is active, and a denial.
+        let new = "arn:aws:iam::111122223333:mfa/alice-new";
+        let v = run(vec![
+            ev(10, DeviceDeactivated, Some("ops"), Some("alice"), Some(S)),
+            ev(12, LoginSuccessNoMfa, Some("alice"), None, None),
+            ev(15, DeviceEnabled, Some("alice"), Some("alice"), Some(new)),
+            ev(16, MfaSuccess, Some("alice"), None, Some(new)),
+            ev(400, ConsoleFailureAmbiguous, Some("alice"), None, None),
+            ev(420, MfaRequiredDenied, Some("alice"), None, None),
+        ]);
+        assert!(matches!(v, Verdict::NotLinked { .. }), "{v:?}");
     }
 
     #[test]

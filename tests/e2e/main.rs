@@ -5,6 +5,7 @@ mod bad_input;
 mod bombs;
 mod cli;
 mod corpus;
+mod everyday;
 mod noisy;
 mod real;
 mod reports;

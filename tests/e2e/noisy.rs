@@ -1,8 +1,11 @@
 //! A week of two ordinary, noisy accounts (`scripts/make-noisy-account.py`, hand-written
-//! shapes, not `mfatrail gen`): typos fixed within a minute, SCP and bucket-policy denies,
-//! Terraform re-putting the MFA policy, SSO and role sessions, FIDO keys, Identity Center
-//! sign-ins, an MFA-age denial, CI users on long-term keys, a phone swap, one user name in both
-//! accounts. Nothing may confirm there. Then one real incident is added, and it must be found.
+//! shapes, not `mfatrail gen`): typos fixed within a minute, failures fixed only half an hour
+//! later, SCP and bucket-policy denies, Terraform re-putting the MFA policy and re-attaching a
+//! managed one, SSO and role sessions, FIDO keys, a user with two devices, Identity Center
+//! sign-ins, an MFA-age denial, CI users on long-term keys, console MFA users whose tools are
+//! denied by the enforcing policy, contractors denied by a guardrail, a phone swap, one user
+//! name in both accounts. Nothing may confirm there. Then real incidents are added (a deleted
+//! device; a two-hour outage), and they must be found.
 
 use serde_json::Value;
 
@@ -10,6 +13,7 @@ use crate::util::run;
 
 const ACCOUNT: &str = "testdata/noisy/account";
 const INCIDENT: &str = "testdata/noisy/incident";
+const OUTAGE: &str = "testdata/noisy/outage";
 
 fn scan(sources: &[&str]) -> Value {
     let mut args = vec!["scan", "--format", "json", "-q"];
@@ -38,7 +42,6 @@ fn nothing_confirms_on_an_ordinary_week() {
             u["account"],
             u["conclusion"]
         );
-        assert_eq!(u["failures"], 0, "{}: typing only", u["user"]);
         assert!(matches!(u["kind"].as_str(), Some("iam_user" | "root")), "{u:#}");
     }
     // Role sessions (SSO, CI, Lambda, service-linked) are never listed as users.
@@ -121,4 +124,40 @@ fn the_injected_incident_is_found_and_only_it() {
     assert_eq!(d["conclusion"]["causes"][0], "D2");
     // T0 is the first failure after the deletion, not one of tom's typos earlier in the week.
     assert_eq!(d["baseline"]["first_failure"], "2026-11-19T14:40:00Z");
+}
+
+#[test]
+fn a_two_hour_outage_is_account_wide_and_only_for_its_users() {
+    let r = scan(&[ACCOUNT, OUTAGE]);
+    let hit = ["femi", "hamid", "ines", "jonas", "wes"];
+    for u in users(&r) {
+        let name = u["user"].as_str().unwrap();
+        let causes: Vec<&str> = u["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c.as_str())
+            .collect();
+        if hit.contains(&name) {
+            assert!(causes.contains(&"D5"), "{name}: {u:#}");
+            assert_eq!(u["scope"], "account", "{name}");
+            for c in ["D2", "D3", "D4", "D6"] {
+                assert!(!causes.contains(&c), "{name}: {c} confirmed: {}", u["conclusion"]);
+            }
+        } else {
+            assert!(causes.is_empty(), "{name} ({}): {}", u["account"], u["conclusion"]);
+        }
+    }
+    // The outage's own hours never set the account's usual level.
+    let out = run(&[
+        "diagnose", "-u", "femi", "-s", ACCOUNT, "-s", OUTAGE, "--format", "json", "-q",
+    ]);
+    let d = out.json();
+    let d5 = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "D5")
+        .unwrap();
+    assert_eq!(d5["metrics"]["failing_users"], 5, "{d5:#}");
 }
