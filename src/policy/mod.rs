@@ -219,14 +219,17 @@ fn parse_json_lenient(text: &str) -> Result<Value, PolicyError> {
     }
 }
 
-/// Form decoding, the one decoder of the crate: `+` to a space, `%XX` to a byte (malformed
-/// escapes kept as written), invalid UTF-8 replaced. The IAM Get APIs and some exporters
-/// encode policy documents this way.
+/// Form decoding: `+` to a space, then `decode`. The IAM Get APIs and some exporters encode
+/// policy documents this way.
 pub fn form_decode(text: &str) -> String {
-    let spaced = text.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_decode(&text.replace('+', " "))
+}
+
+/// Percent-decoding, the one decoder of policy documents in the crate: `%XX` to a byte
+/// (malformed escapes kept as written), invalid UTF-8 replaced; `+` stays `+` (RFC 3986, as
+/// botocore's `unquote` leaves the documents of `get-account-authorization-details`).
+pub fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 /// Policy element names are case-insensitive in practice; prefer the exact spelling.

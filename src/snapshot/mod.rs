@@ -167,7 +167,7 @@ fn document(name: &str, v: &Value) -> Option<Document> {
         Value::Object(_) => v.to_string(),
         Value::String(s) if serde_json::from_str::<Value>(s).is_ok() => s.clone(),
         // RFC 3986 percent-decoding only: `+` stays `+` (botocore uses unquote, not unquote_plus).
-        Value::String(s) => percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned(),
+        Value::String(s) => crate::policy::percent_decode(s),
         _ => return None,
     };
     Some(Document {
