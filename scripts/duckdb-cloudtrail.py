@@ -7,7 +7,8 @@ store that `mfatrail collect` wrote from the same files.
 The table is what Athena's CloudTrail table gives (AWS docs, "Create the table for CloudTrail logs
 in Athena"): lower-case columns, `useridentity` a struct, `requestparameters`,
 `responseelements`, `additionaleventdata` and `serviceeventdetails` the JSON text of the record's
-objects, `timestamp` the delivery day of the key (`yyyy/MM/dd`), and `"$path"` the file.
+objects, `timestamp` the delivery day of the key (`yyyy/MM/dd`), and `filename` the file (the
+column DuckDB's `read_json(..., filename = true)` adds; Athena's is the hidden `"$path"`).
 
     scripts/duckdb-cloudtrail.py --query q.sql --out result/ [--compare-store STORE] SOURCE...
 
@@ -131,7 +132,7 @@ def table_rows(sources):
             row = {c: text(lower.get(c)) for c in STRING_COLUMNS}
             row["useridentity"] = struct(lower.get("useridentity"), IDENTITY_FIELDS)
             row["timestamp"] = day
-            row["$path"] = path
+            row["filename"] = path
             yield row
 
 
@@ -139,7 +140,7 @@ def load(con, sources):
     columns = {c: "VARCHAR" for c in STRING_COLUMNS}
     columns["useridentity"] = IDENTITY
     columns["timestamp"] = "VARCHAR"
-    columns["$path"] = "VARCHAR"
+    columns["filename"] = "VARCHAR"
     fd, name = tempfile.mkstemp(suffix=".ndjson")
     try:
         n = 0

@@ -790,6 +790,9 @@ def _(ids):
                                "@SUM(1+1)*cmd|' /C calc'!A0"]):
         r = gst(ids, m(k * 11), u, dev, "bad_code")
         r["userAgent"] = agent
+        if k == 0:
+            # An event id that would end a Markdown code span and start raw HTML.
+            r["eventID"] = "1c7f`\n<img src=x onerror=alert(1)>"
         out.append(r)
     # The success comes after every failure: none of them is typing, so each hostile agent is
     # a signal's and reaches the reports.

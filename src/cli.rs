@@ -100,6 +100,8 @@ pub struct TimelineArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
     pub snapshot: SnapshotArgs,
     #[command(flatten)]
     pub out: OutputArgs,
@@ -295,6 +297,11 @@ pub struct SqlArgs {
     /// Athena: wrap the query in UNLOAD … TO this S3 prefix (Parquet, Snappy).
     #[arg(long, value_name = "S3_PREFIX")]
     pub unload_to: Option<String>,
+    /// The column that names each record's file (the findings cite it): Athena's and Trino's
+    /// hidden `$path` by default; with `--engine duckdb`, `filename` (what
+    /// `read_json(…, filename = true)` adds); `none` when the table has no such column.
+    #[arg(long, value_name = "COLUMN")]
+    pub path_column: Option<String>,
     /// Print the CREATE EXTERNAL TABLE (Athena, partition projection) instead of the query.
     #[arg(long, requires = "location")]
     pub ddl: bool,
@@ -309,10 +316,11 @@ pub struct SqlArgs {
 /// The runbook's two look-backs.
 #[derive(Debug, Clone, Args)]
 pub struct PassArgs {
-    /// Length of the first pass (the runbook's "last 24 hours").
+    /// How far before T0 the first pass looks (the runbook's "last 24 hours").
     #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = crate::time::duration_arg)]
     pub window: i64,
-    /// Length of the second pass when nothing correlates (the runbook's 48 hours).
+    /// How far before T0 the second pass looks when nothing correlates (the runbook's 48 hours;
+    /// at most 3660 days).
     #[arg(long, default_value = "48h", value_name = "DURATION", value_parser = crate::time::duration_arg)]
     pub extend_to: i64,
 }

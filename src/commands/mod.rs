@@ -165,8 +165,19 @@ pub fn since_until(since: &Option<String>, until: &Option<String>) -> Result<(Op
     Ok((s, u))
 }
 
+/// The longest window a pass may take: ten years, past any CloudTrail retention that matters
+/// (and far from the arithmetic's limits).
+pub const MAX_WINDOW: i64 = 3660 * 24 * crate::time::HOUR;
+
 /// `--window`/`--extend-to` in milliseconds, checked.
 pub fn passes(p: &crate::cli::PassArgs) -> Result<(i64, i64)> {
+    if p.extend_to > MAX_WINDOW {
+        return Err(crate::Error::usage(
+            "--extend-to",
+            crate::time::format_duration(p.extend_to),
+            "must be at most 3660 days",
+        ));
+    }
     if p.window <= 0 || p.extend_to < p.window {
         return Err(crate::Error::usage(
             "--extend-to",

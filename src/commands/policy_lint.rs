@@ -1,12 +1,13 @@
 //! `mfatrail policy-lint`: the MFA pitfalls of DESIGN §6 on any policy document, for CI.
-//! Exit 0: clean; 1: pitfalls found; 2: a file is not a policy document (or a bad snapshot).
+//! Exit 0: clean; 1: pitfalls found; 2: a document could not be read or is not a policy (the
+//! others are still checked and reported), or a bad snapshot.
 
 use std::io::Write;
 
 use serde::Serialize;
 
 use crate::cli::PolicyLintArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exit::Exit;
 use crate::policy::parse_policy;
 use crate::report::{Format, sanitize};
@@ -16,6 +17,8 @@ use crate::snapshot::Snapshot;
 struct Report {
     documents: usize,
     findings: usize,
+    /// Documents that could not be read or are not policies.
+    errors: usize,
     results: Vec<DocResult>,
 }
 
@@ -25,6 +28,9 @@ struct DocResult {
     source: String,
     requires_mfa: bool,
     pitfalls: Vec<PitfallJson>,
+    /// Why the document could not be checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -69,12 +75,11 @@ fn snapshot_documents(s: &Snapshot) -> Vec<(String, String)> {
 
 pub fn run(a: PolicyLintArgs, out: &mut dyn Write) -> Result<Exit> {
     super::check_format("policy-lint", a.format, &[Format::Text, Format::Json])?;
-    let mut docs: Vec<(String, String)> = Vec::new();
+    // Each document on its own: one that cannot be read or parsed is reported and the run
+    // goes on with the others; the exit code says so at the end.
+    let mut docs: Vec<(String, std::result::Result<String, String>)> = Vec::new();
     for f in &a.documents {
-        let text = std::fs::read_to_string(f).map_err(|e| Error::Source {
-            path: f.clone(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(f).map_err(|e| format!("cannot read: {e}"));
         docs.push((f.display().to_string(), text));
     }
     if let Some((snap, _)) = super::load_snapshot(&a.snapshot)? {
@@ -82,12 +87,23 @@ pub fn run(a: PolicyLintArgs, out: &mut dyn Write) -> Result<Exit> {
         docs.extend(
             snapshot_documents(&snap)
                 .into_iter()
-                .map(|(what, text)| (format!("{files}: {what}"), text)),
+                .map(|(what, text)| (format!("{files}: {what}"), Ok(text))),
         );
     }
     let mut results = Vec::new();
     for (source, text) in docs {
-        let policy = parse_policy(&text).map_err(|e| Error::usage("policy document", source.clone(), e.to_string()))?;
+        let policy = match text.and_then(|t| parse_policy(&t).map_err(|e| e.to_string())) {
+            Ok(p) => p,
+            Err(why) => {
+                results.push(DocResult {
+                    source,
+                    requires_mfa: false,
+                    pitfalls: Vec::new(),
+                    error: Some(why),
+                });
+                continue;
+            }
+        };
         let pitfalls = policy
             .pitfalls()
             .into_iter()
@@ -107,11 +123,13 @@ pub fn run(a: PolicyLintArgs, out: &mut dyn Write) -> Result<Exit> {
             source,
             requires_mfa: policy.requires_mfa(),
             pitfalls,
+            error: None,
         });
     }
     let report = Report {
         documents: results.len(),
         findings: results.iter().map(|r| r.pitfalls.len()).sum(),
+        errors: results.iter().filter(|r| r.error.is_some()).count(),
         results,
     };
     super::with_output(&a.output, out, |w| match a.format {
@@ -121,6 +139,10 @@ pub fn run(a: PolicyLintArgs, out: &mut dyn Write) -> Result<Exit> {
         }
         _ => {
             for r in &report.results {
+                if let Some(why) = &r.error {
+                    writeln!(w, "{}: NOT CHECKED: {}", sanitize(&r.source), sanitize(why))?;
+                    continue;
+                }
                 let mfa = if r.requires_mfa {
                     "requires MFA"
                 } else {
@@ -137,8 +159,18 @@ pub fn run(a: PolicyLintArgs, out: &mut dyn Write) -> Result<Exit> {
                     writeln!(w, "      {}", crate::report::clip(&p.statement_text, 200))?;
                 }
             }
-            writeln!(w, "{} document(s), {} pitfall(s)", report.documents, report.findings)
+            writeln!(
+                w,
+                "{} document(s), {} pitfall(s), {} not checked",
+                report.documents, report.findings, report.errors
+            )
         }
     })?;
-    Ok(if report.findings > 0 { Exit::Findings } else { Exit::Ok })
+    Ok(if report.errors > 0 {
+        Exit::Usage
+    } else if report.findings > 0 {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    })
 }

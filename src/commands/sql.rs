@@ -53,6 +53,12 @@ pub fn run(a: SqlArgs, out: &mut dyn Write) -> Result<Exit> {
                 region: a.region_partition,
             },
             unload_to: a.unload_to,
+            path_column: match a.path_column.as_deref() {
+                Some("none") => None,
+                Some(c) => Some(c.to_owned()),
+                None if a.engine == crate::sql::Engine::Duckdb => Some("filename".to_owned()),
+                None => Some("$path".to_owned()),
+            },
         })?
     };
     super::with_output(&a.output, out, |w| w.write_all(text.as_bytes()))?;

@@ -21,6 +21,8 @@ struct Window {
 #[derive(Serialize)]
 struct TimelineJson<'a> {
     user: &'a str,
+    /// The principals shown (a user name is unique only within an account).
+    principals: Vec<&'a crate::event::Principal>,
     window: Window,
     events: &'a [EventRow],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,13 +39,13 @@ struct SnapshotFacts {
     requirements: Vec<String>,
 }
 
-fn snapshot_facts(ix: &crate::index::Index, user: &str, at: i64) -> Option<SnapshotFacts> {
+fn snapshot_facts(ix: &crate::index::Index, who: &[u32], at: i64) -> Option<SnapshotFacts> {
     let v = ix.snapshot.as_ref()?;
     let mut devices = Vec::new();
     let mut requirements = Vec::new();
-    for p in ix.named(user) {
+    for &p in who {
         let pr = ix.principal(p);
-        devices.extend(v.snap.devices_of(&pr.account, &pr.name).into_iter().map(|d| {
+        devices.extend(v.devices_of(&pr.account, &pr.name).into_iter().map(|d| {
             format!(
                 "{} ({}, enabled {}; {})",
                 d.serial,
@@ -65,25 +67,27 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
     super::check_format("timeline", a.out.format, &[Format::Text, Format::Json, Format::Csv])?;
     let (since, until) = super::since_until(&a.since, &a.until)?;
     let snapshot = super::load_snapshot(&a.snapshot)?;
-    let opts = super::load_options(&a.read, since, until)?;
+    let mut opts = super::load_options(&a.read, since, until)?;
+    opts.s3.accounts = a.filter.accounts.clone();
+    opts.s3.regions = a.filter.regions.clone();
     let loaded = load(&opts)?;
-    let ix = super::index(loaded.events, snapshot);
-    // Every principal of that name (a name is unique only within an account): their events,
-    // as caller, as the user acted on, or naming one of their devices.
-    let mut idx: Vec<u32> = ix
-        .named(&a.user)
-        .into_iter()
-        .flat_map(|p| ix.about(p).iter().copied())
-        .collect();
+    let ix = super::index(super::filter_rows(loaded.events, &a.filter), snapshot);
+    // The IAM users (and root) of that name in the accounts asked (every account when none is
+    // given: a name is unique only within one, so each line says its account); a role session
+    // or an Identity Center user of that name only when no IAM user has it.
+    let who = ix.principals_named(&a.user, &a.filter.accounts);
+    let mut idx: Vec<u32> = who.iter().flat_map(|&p| ix.about(p).iter().copied()).collect();
     idx.sort_unstable();
     idx.dedup();
     let events: Vec<EventRow> = idx.into_iter().map(|i| ix.event(i).clone()).collect();
     let at = until.or(events.last().map(|e| e.event_time)).unwrap_or(0);
-    let facts = snapshot_facts(&ix, &a.user, at);
+    let facts = snapshot_facts(&ix, &who, at);
+    let principals: Vec<&crate::event::Principal> = who.iter().map(|&p| ix.principal(p)).collect();
     super::with_output(&a.out.output, out, |w| match a.out.format {
         Format::Json => {
             let doc = TimelineJson {
                 user: &a.user,
+                principals: principals.clone(),
                 window: Window {
                     since: since.map(format_millis),
                     until: until.map(format_millis),
@@ -97,7 +101,7 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
         }
         Format::Csv => crate::report::csv::write_events(w, &events),
         _ => {
-            write_text(w, &a.user, &events, &loaded.stats, loaded.elapsed)?;
+            write_text(w, &a.user, &principals, &events, &loaded.stats, loaded.elapsed)?;
             if let Some(f) = &facts {
                 writeln!(w)?;
                 writeln!(
@@ -126,11 +130,35 @@ pub fn run(a: TimelineArgs, out: &mut dyn Write, _err: &mut dyn Write) -> Result
 fn write_text(
     w: &mut dyn Write,
     user: &str,
+    principals: &[&crate::event::Principal],
     events: &[EventRow],
     stats: &crate::stats::RunStats,
     elapsed: std::time::Duration,
 ) -> std::io::Result<()> {
-    writeln!(w, "Timeline of {} ({} events)", sanitize(user), events.len())?;
+    let whom: Vec<String> = principals
+        .iter()
+        .map(|p| {
+            format!(
+                "{} in {}",
+                p.kind.as_str(),
+                sanitize(if p.account.is_empty() { "?" } else { &p.account })
+            )
+        })
+        .collect();
+    writeln!(
+        w,
+        "Timeline of {} ({}; {} events)",
+        sanitize(user),
+        if whom.is_empty() {
+            "not in the data read".to_owned()
+        } else {
+            whom.join(", ")
+        },
+        events.len()
+    )?;
+    if principals.len() > 1 {
+        writeln!(w, "Several principals have that name: give --account to see one.")?;
+    }
     writeln!(w)?;
     for e in events {
         let actor = e.user_name.as_ref().or(e.role_name.as_ref());
@@ -140,8 +168,9 @@ fn write_text(
         };
         writeln!(
             w,
-            "{}  {:<22} {:<24} {:<7} {}{}",
+            "{}  {:<12} {:<22} {:<24} {:<7} {}{}",
             format_millis(e.event_time),
+            sanitize(e.account().unwrap_or("-")),
             e.class.as_str(),
             sanitize(&e.event_name),
             e.outcome.as_str(),

@@ -97,8 +97,8 @@ impl Index {
                     events.last().map(|e| e.event_time),
                     &log_accounts,
                 ));
-                let default_account = v.default_account(&log_accounts);
-                let mut c = devices.add_listed(v.listed_devices(&default_account), v.time);
+                let default_account = v.default_account.clone();
+                let mut c = devices.add_listed(v.listed_devices(), v.time);
                 let policies = if v.replayed {
                     let (book, pc) = PolicyBook::build_seeded(&events, &v.snap, v.time, &default_account);
                     c.extend(pc);
@@ -268,6 +268,23 @@ impl Index {
             })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// The principals `NAME` means for a listing (`timeline`): the IAM users and root of that
+    /// name in `accounts` (all when empty); only when there is none, the other principals of
+    /// that name (a role session, an Identity Center user).
+    pub fn principals_named(&self, name: &str, accounts: &[String]) -> Vec<Pid> {
+        let in_scope: Vec<Pid> = self
+            .named(name)
+            .into_iter()
+            .filter(|&p| accounts.is_empty() || accounts.contains(&self.principal(p).account))
+            .collect();
+        let iam: Vec<Pid> = in_scope
+            .iter()
+            .copied()
+            .filter(|&p| self.principal(p).kind.has_iam_devices())
+            .collect();
+        if iam.is_empty() { in_scope } else { iam }
     }
 
     /// Adds a principal the data never mentions (a user asked about by name), so that a
@@ -467,4 +484,34 @@ fn signal_kind(e: &EventRow, typo: bool, p: &Principal, policies: &PolicyBook) -
 #[cfg(test)]
 pub(crate) mod tests {
     pub use crate::event::tests::{ACCT, ev};
+
+    use super::*;
+
+    #[test]
+    fn a_name_means_the_iam_users_of_that_name_not_a_role_named_like_them() {
+        let mut role = ev(1, EventClass::MfaRequiredDenied, None, None, None);
+        role.identity_type = Some("AssumedRole".into());
+        role.role_name = Some("alice".into());
+        role.session_name = Some("s1".into());
+        let mut other = ev(3, EventClass::MfaFailure, Some("alice"), None, None);
+        other.account_id = Some("444455556666".into());
+        other.recipient_account_id = Some("444455556666".into());
+        let ix = Index::build(vec![
+            role,
+            ev(2, EventClass::MfaFailure, Some("alice"), None, None),
+            other,
+        ]);
+        let kinds = |v: Vec<Pid>| v.iter().map(|&p| ix.principal(p).key()).collect::<Vec<_>>();
+        let all = kinds(ix.principals_named("Alice", &[]));
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|k| k.kind == PrincipalKind::IamUser));
+        let one = kinds(ix.principals_named("alice", &["444455556666".into()]));
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].account, "444455556666");
+        // No principal of that name in that account: nothing (never another account's).
+        assert_eq!(
+            ix.principals_named("alice", &["999999999999".into()]),
+            Vec::<Pid>::new()
+        );
+    }
 }

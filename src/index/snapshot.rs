@@ -30,6 +30,8 @@ pub struct SnapshotView {
     pub contradictions: Vec<String>,
     /// The snapshot's accounts when none of them is in the logs.
     pub other_accounts: Option<String>,
+    /// The account of entries that name none (the only one of the snapshot, else of the logs).
+    pub default_account: String,
 }
 
 impl SnapshotView {
@@ -67,6 +69,11 @@ impl SnapshotView {
                 log_accounts.join(", ")
             )
         });
+        let default_account = match (mine.len(), log_accounts.len()) {
+            (1, _) => mine.iter().next().cloned().unwrap_or_default(),
+            (0, 1) => log_accounts[0].clone(),
+            _ => String::new(),
+        };
         SnapshotView {
             replayed: not_replayed.is_none() && other_accounts.is_none(),
             snap,
@@ -76,22 +83,24 @@ impl SnapshotView {
             not_replayed,
             contradictions: Vec::new(),
             other_accounts,
+            default_account,
         }
     }
 
-    /// The account of snapshot entries whose ARN does not say it: the only one there is.
-    pub fn default_account(&self, log_accounts: &[String]) -> String {
-        let mine = self.snap.accounts();
-        match (mine.len(), log_accounts.len()) {
-            (1, _) => mine.into_iter().next().unwrap_or_default(),
-            (0, 1) => log_accounts[0].clone(),
-            _ => String::new(),
-        }
+    /// The devices the listings assign to the user of `account`.
+    pub fn devices_of(&self, account: &str, name: &str) -> Vec<&crate::snapshot::Device> {
+        self.snap.devices_of(account, name, &self.default_account)
+    }
+
+    /// Whether the listings show every device of the user of `account`.
+    pub fn lists_all_devices_of(&self, account: &str, name: &str) -> bool {
+        self.snap.lists_all_devices_of(account, name, &self.default_account)
     }
 
     /// The devices to add to the device book: dated ones always; undated or unassigned ones
     /// only when the state is replayed.
-    pub fn listed_devices(&self, default_account: &str) -> Vec<(SerialKey, Option<PrincipalKey>, Listed)> {
+    pub fn listed_devices(&self) -> Vec<(SerialKey, Option<PrincipalKey>, Listed)> {
+        let default_account = self.default_account.as_str();
         if self.other_accounts.is_some() {
             return Vec::new();
         }
@@ -100,10 +109,9 @@ impl SnapshotView {
             .values()
             .filter(|d| self.replayed || (d.user.is_some() && d.enable_date.is_some()))
             .filter_map(|d| {
-                let account = d.account.clone().unwrap_or_else(|| default_account.to_owned());
-                if account.is_empty() {
-                    return None;
-                }
+                // A bare hardware serial is placed by its user's account in the snapshot: a
+                // snapshot of several accounts keeps its hardware tokens.
+                let account = self.snap.device_account(d, default_account)?;
                 let owner = d.user.as_ref().map(|u| PrincipalKey {
                     kind: if u == ROOT {
                         PrincipalKind::Root

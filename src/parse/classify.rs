@@ -49,6 +49,9 @@ pub const DENY_KINDS: [(&str, DenyKind); 9] = [
     ("role trust polic", DenyKind::Trust),
 ];
 
+/// What a trust-policy denial of `sts:AssumeRole` says (the pre-filter's marker is in it).
+pub const ASSUME_ROLE_DENIED: &str = "AssumeRole on resource";
+
 /// The articles between "explicit deny" and the policy type.
 pub const DENY_ARTICLES: [&str; 3] = ["in an ", "in a ", "in the "];
 
@@ -184,7 +187,12 @@ pub fn classify(r: &Record, source_object: &str) -> Result<EventRow, Reject> {
             // GetSessionToken is not governed by IAM policies: with a serial, a denial is the code.
             (EventClass::MfaFailure, Outcome::Failure)
         }
-        ("sts.amazonaws.com", "AssumeRole") if denied && human && deny_policy(msg).is_none() => {
+        // A trust policy's refusal reads "… not authorized to perform: sts:AssumeRole on
+        // resource: …" (CLOUDTRAIL-FACTS §3); only that text is kept, as the byte pre-filter
+        // keeps it, so a full parse and the pre-filter keep the same records.
+        ("sts.amazonaws.com", "AssumeRole")
+            if denied && human && deny_policy(msg).is_none() && msg.contains(ASSUME_ROLE_DENIED) =>
+        {
             (EventClass::AssumeRoleDenied, Outcome::Failure)
         }
         ("sts.amazonaws.com", "GetSessionToken" | "AssumeRole") if !failed && serial_req.is_some() => {

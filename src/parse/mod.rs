@@ -247,6 +247,14 @@ pub fn parse_reader(
 
 /// Events later than this are clock garbage (the year 2100).
 pub const FAR_FUTURE: Millis = 4_102_444_800_000;
+/// Events earlier than this are clock garbage too (2000-01-01; CloudTrail began in 2013). A
+/// time this far from now would also overflow the arithmetic of windows and day folders.
+pub const FAR_PAST: Millis = 946_684_800_000;
+
+/// Whether an event time can be placed: between `FAR_PAST` and `FAR_FUTURE`.
+pub fn usable_time(t: Millis) -> bool {
+    (FAR_PAST..FAR_FUTURE).contains(&t)
+}
 /// Slack for events newer than their file's delivery time (the key time is cut to the minute).
 pub const KEY_TIME_SLACK: Millis = crate::event::HOUR;
 
@@ -268,8 +276,11 @@ struct Sink<'a> {
     scratch: Vec<u8>,
     buffers: simd_json::Buffers,
     index: u64,
-    /// The first record says the file is not events (a digest, other JSON).
+    /// The first two records say the file is not events (a digest, other JSON).
     not_events: Option<&'static str>,
+    /// The first record is not an event: the second one decides whether the file is events
+    /// with an odd first record (an NDJSON header line, say) or not events at all.
+    first_not_event: Option<(&'static str, String)>,
 }
 
 impl<'a> Sink<'a> {
@@ -289,11 +300,16 @@ impl<'a> Sink<'a> {
             buffers: w.buffers.take().unwrap_or_default(),
             index: 0,
             not_events: None,
+            first_not_event: None,
         }
     }
 
     /// Gives the buffers back to the worker.
-    fn done(self, w: &mut Parser) -> Option<&'static str> {
+    fn done(mut self, w: &mut Parser) -> Option<&'static str> {
+        // A single record that is not an event: the file is not events.
+        if let Some((kind, _)) = self.first_not_event.take() {
+            self.not_events = Some(kind);
+        }
         w.scratch = self.scratch;
         w.buffers = Some(self.buffers);
         self.not_events
@@ -308,9 +324,12 @@ impl<'a> Sink<'a> {
         self.index += 1;
         let stats = &mut *self.stats;
         stats.records += 1;
-        // The first record is always parsed: it tells a CloudTrail file from other JSON.
-        if !(self.opts.full_parse || marked || i == 0) {
+        // The first record is always parsed: it tells a CloudTrail file from other JSON (and
+        // the second, when the first is not an event).
+        let deciding = i == 0 || (i == 1 && self.first_not_event.is_some());
+        if !(self.opts.full_parse || marked || deciding) {
             stats.records_dropped += 1;
+            settle_first(&mut self.first_not_event, stats);
             return;
         }
         stats.records_parsed += 1;
@@ -324,18 +343,28 @@ impl<'a> Sink<'a> {
                 return;
             }
         };
-        if i == 0
-            && rec.event_time.get().is_none()
-            && rec.event_name.get().is_none()
-            && rec.p_event_time.get().is_none()
-        {
-            self.not_events = Some(if rec.digest_key.0 { "digest" } else { "other" });
+        let not_event =
+            rec.event_time.get().is_none() && rec.event_name.get().is_none() && rec.p_event_time.get().is_none();
+        if not_event && i == 0 {
+            let kind = if rec.digest_key.0 { "digest" } else { "other" };
+            self.first_not_event = Some((kind, object));
             return;
         }
+        if not_event && i == 1 && self.first_not_event.is_some() {
+            // Two records in a row that are not events: not a CloudTrail file.
+            self.not_events = self.first_not_event.take().map(|(k, _)| k);
+            return;
+        }
+        settle_first(&mut self.first_not_event, stats);
         match classify(&rec, &object) {
-            Ok(row) if row.event_time >= FAR_FUTURE => {
-                stats.without_time(object, format!("{}: eventTime in the far future", row.event_name))
-            }
+            Ok(row) if !usable_time(row.event_time) => stats.without_time(
+                object,
+                format!(
+                    "{}: eventTime in the far {}",
+                    row.event_name,
+                    if row.event_time < FAR_PAST { "past" } else { "future" }
+                ),
+            ),
             Ok(row) if self.file.key_time.is_some_and(|k| row.event_time > k + KEY_TIME_SLACK) => stats.without_time(
                 object,
                 format!(
@@ -361,6 +390,16 @@ impl<'a> Sink<'a> {
         self.stats.malformed(
             format!("{}#{i}", self.file.uri),
             format!("a record of {len} bytes or more is larger than the {max} bytes a record may hold"),
+        );
+    }
+}
+
+/// The file holds events after an odd first record: that record is counted on its own.
+fn settle_first(first: &mut Option<(&'static str, String)>, stats: &mut RunStats) {
+    if let Some((_, object)) = first.take() {
+        stats.without_time(
+            object,
+            "a record without eventTime or eventName among CloudTrail events",
         );
     }
 }
@@ -920,5 +959,42 @@ mod tests {
         let (rows, stats) = parse_file(&gz, file, &opts, &mut w);
         assert_eq!(rows.len(), 1);
         assert!(stats.files_partial[0].reason.contains("exceeds the cap"), "{stats:?}");
+    }
+
+    #[test]
+    fn an_assume_role_denial_is_kept_alike_with_and_without_the_prefilter() {
+        let trust = r#"{"eventTime":"2026-11-27T10:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"ar1","userIdentity":{"type":"IAMUser","userName":"alice","accountId":"111122223333"},"requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/Admin"},"errorCode":"AccessDenied","errorMessage":"User: arn:aws:iam::111122223333:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/Admin"}"#;
+        let other = r#"{"eventTime":"2026-11-27T10:00:01Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"ar2","userIdentity":{"type":"IAMUser","userName":"alice","accountId":"111122223333"},"requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/Admin"},"errorCode":"AccessDenied","errorMessage":"Access denied"}"#;
+        let doc = format!(r#"{{"Records":[{trust},{NOISE},{other}]}}"#);
+        let (fast, _) = kept(&doc, false);
+        let (full, _) = kept(&doc, true);
+        assert_eq!(fast, ["ar1"]);
+        assert_eq!(fast, full);
+    }
+
+    #[test]
+    fn an_odd_first_line_does_not_discard_the_events_after_it() {
+        // NDJSON whose first line is not an event (a header an exporter wrote).
+        let doc = format!("{{\"exported\":\"2026-11-27\"}}\n{A}\n{B}\n");
+        let (ids, stats) = kept(&doc, false);
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(stats.records_without_time, 1);
+        assert!(stats.files_failed.is_empty() && stats.records_balanced(), "{stats:?}");
+        // Two lines that are not events: not a CloudTrail file, said once.
+        let (ids, stats) = kept("{\"a\":1}\n{\"b\":2}\n", false);
+        assert!(ids.is_empty());
+        assert_eq!(stats.files_failed.len(), 1);
+        // One JSON document that is not events (a digest, a report): the same.
+        let (_, stats) = kept(r#"{"digestStartTime":"x","logFiles":[]}"#, false);
+        assert_eq!(stats.files_failed.len() + stats.files_skipped_not_events as usize, 1);
+    }
+
+    #[test]
+    fn times_before_2000_are_not_usable() {
+        let old = A.replace("2026-11-27T10:00:00Z", "1970-01-01T00:00:00Z");
+        let (ids, stats) = kept(&format!(r#"{{"Records":[{old},{B}]}}"#), false);
+        assert_eq!(ids, ["b"]);
+        assert_eq!(stats.records_without_time, 1);
+        assert!(stats.problem_examples[0].reason.contains("far past"), "{stats:?}");
     }
 }

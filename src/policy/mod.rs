@@ -229,7 +229,9 @@ pub fn form_decode(text: &str) -> String {
 /// (malformed escapes kept as written), invalid UTF-8 replaced; `+` stays `+` (RFC 3986, as
 /// botocore's `unquote` leaves the documents of `get-account-authorization-details`).
 pub fn percent_decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Policy element names are case-insensitive in practice; prefer the exact spelling.

@@ -64,6 +64,32 @@ fn buckets(marks: &[Mark], from: Millis, to: Millis, width: Millis) -> Vec<(Mill
     v
 }
 
+/// At most this many bars in a chart: a window of years (`--window 100000d`) would otherwise
+/// allocate and draw millions of 5-minute buckets.
+const MAX_BARS: i64 = 600;
+
+/// The narrowest of the usual bucket widths (5 minutes and up) that keeps a span within
+/// `MAX_BARS` bars.
+fn bar_width(span: Millis) -> Millis {
+    const D: Millis = 24 * HOUR;
+    [
+        5 * MINUTE,
+        15 * MINUTE,
+        30 * MINUTE,
+        HOUR,
+        3 * HOUR,
+        6 * HOUR,
+        12 * HOUR,
+        D,
+        7 * D,
+        30 * D,
+        365 * D,
+    ]
+    .into_iter()
+    .find(|w| span / w < MAX_BARS)
+    .unwrap_or_else(|| span / MAX_BARS + 1)
+}
+
 /// One chart: stacked bars per bucket (failures up in red, successes down in green), device
 /// and policy events as markers, T0 and the window edges as lines. Every mark has a `<title>`
 /// (hover, no script) and a `data-mark` attribute (tests count them).
@@ -303,11 +329,13 @@ pub fn write_diagnosis(
     b.push_str(r##"<div class="legend"><span style="color:#d2453b">■ failure signals</span><span style="color:#2f9e55">■ successes</span><span style="color:#6a3fc1">● device events</span><span style="color:#d98b00">● policy changes</span><span>┆ T0</span></div>"##);
     let t0 = d.t0;
     let first_pass = d.extended.then_some(d.first_since);
+    let width = bar_width(d.until - d.since);
+    let title = format!("Whole window, {} buckets", crate::time::format_duration(width));
     let whole = Chart {
-        title: "Whole window, 5-minute buckets",
+        title: &title,
         from: d.since,
         to: d.until,
-        width: 5 * MINUTE,
+        width,
         t0,
         extended_from: first_pass,
     };
@@ -419,4 +447,18 @@ pub fn write_scan(w: &mut dyn Write, r: &ScanReport) -> std::io::Result<()> {
     }
     inputs_html(&mut b, &r.inputs.stats, &r.inputs);
     page(w, "MFA failures by user", &b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_of_centuries_draws_a_few_hundred_bars() {
+        assert_eq!(bar_width(24 * HOUR), 5 * MINUTE);
+        assert_eq!(bar_width(3 * 24 * HOUR), 15 * MINUTE);
+        let ages = 100_000 * 24 * HOUR;
+        assert!(ages / bar_width(ages) < MAX_BARS);
+        assert!(buckets(&[], 0, ages, bar_width(ages)).len() <= MAX_BARS as usize + 1);
+    }
 }

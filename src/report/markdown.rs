@@ -25,6 +25,12 @@ pub fn md(s: &str) -> String {
     out
 }
 
+/// A value shown as inline code: control characters made visible (a newline would end the code
+/// span and let the rest act as Markdown), backticks (which would close it) replaced.
+pub fn code(s: &str) -> String {
+    super::sanitize(s).replace('`', "'")
+}
+
 pub fn write_diagnosis(w: &mut dyn Write, d: &Diagnosis, s: &RunStats) -> std::io::Result<()> {
     let p = &d.principal;
     writeln!(
@@ -97,8 +103,8 @@ pub fn write_diagnosis(w: &mut dyn Write, d: &Diagnosis, s: &RunStats) -> std::i
             writeln!(
                 w,
                 "  - {} `{}` {}: {} ({})",
-                e.event_time,
-                e.event_id.replace('`', "'"),
+                md(&e.event_time),
+                code(&e.event_id),
                 md(&e.event_name),
                 md(&e.note),
                 md(&e.source_object)

@@ -194,7 +194,7 @@ pub fn verdict(p: &Pass) -> Verdict {
     if no_device.is_none()
         && not_shown_removed.is_none()
         && let Some(v) = ix.snapshot.as_ref().filter(|v| v.replayed)
-        && v.snap.lists_all_devices_of(&p.principal.name)
+        && v.lists_all_devices_of(&p.key.account, &p.principal.name)
     {
         no_device = Some(NoDevice::SnapshotListsNone);
     }

@@ -64,7 +64,7 @@ pub fn finding(ix: &Index, p: Pid, t0: Option<Millis>, until: Millis) -> Finding
         ..Metrics::default()
     };
     let mut ev = Vec::new();
-    for d in v.snap.devices_of(&principal.account, &principal.name) {
+    for d in v.devices_of(&principal.account, &principal.name) {
         let key = SerialKey {
             account: d.account.clone().unwrap_or_else(|| principal.account.clone()),
             serial: d.serial.clone(),
@@ -105,7 +105,7 @@ pub fn finding(ix: &Index, p: Pid, t0: Option<Millis>, until: Millis) -> Finding
         .cloned()
         .collect();
     let listings = v.snap.has_virtual_devices || !v.snap.mfa_device_lists.is_empty();
-    let complete = v.snap.lists_all_devices_of(&principal.name);
+    let complete = v.lists_all_devices_of(&principal.account, &principal.name);
     let contradicts = if m.contradictions.is_empty() {
         String::new()
     } else {

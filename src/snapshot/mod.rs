@@ -70,6 +70,15 @@ impl DeviceKind {
     }
 }
 
+/// One `list-mfa-devices` output.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MfaList {
+    /// The users it names, lower-cased.
+    pub users: BTreeSet<String>,
+    /// The accounts its serials' ARNs name.
+    pub accounts: BTreeSet<String>,
+}
+
 /// One MFA device as the listings show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Device {
@@ -139,8 +148,9 @@ pub struct Snapshot {
     /// Which of the three outputs were given.
     pub has_authorization_details: bool,
     pub has_virtual_devices: bool,
-    /// `list-mfa-devices` outputs: the users each names (an empty one names nobody).
-    pub mfa_device_lists: Vec<BTreeSet<String>>,
+    /// `list-mfa-devices` outputs: the users each names (an empty one names nobody), and the
+    /// accounts its serials' ARNs name (none for a list of hardware tokens alone).
+    pub mfa_device_lists: Vec<MfaList>,
     /// The newest date written in the snapshot (a lower bound of its collection time).
     pub newest_date: Option<Millis>,
     /// The one user an empty `list-mfa-devices` output is taken to be about: `diagnose` asks
@@ -272,10 +282,13 @@ impl Snapshot {
                 );
             }
         } else if o.contains_key("MFADevices") {
-            let mut named = BTreeSet::new();
+            let mut named = MfaList::default();
             for d in items(o, "MFADevices").into_iter().filter_map(Value::as_object) {
                 if let Some(u) = str_of(d, "UserName") {
-                    named.insert(lc(u));
+                    named.users.insert(lc(u));
+                }
+                if let Some(a) = str_of(d, "SerialNumber").and_then(arn_account) {
+                    named.accounts.insert(a);
                 }
                 self.add_device(
                     str_of(d, "SerialNumber"),
@@ -435,28 +448,60 @@ impl Snapshot {
             .or_else(|| self.groups.get(&(String::new(), lc(name))))
     }
 
-    /// Devices assigned to the user in the listings given.
-    pub fn devices_of(&self, account: &str, name: &str) -> Vec<&Device> {
+    /// The account of a device: its serial's ARN; for a bare hardware serial, the account of its
+    /// user in the snapshot (when one account has a user of that name), else `default` (the
+    /// one account of the snapshot or of the logs). None: it cannot be placed.
+    pub fn device_account(&self, d: &Device, default: &str) -> Option<String> {
+        d.account
+            .clone()
+            .or_else(|| d.user.as_deref().and_then(|u| self.account_of_user(u)))
+            .or_else(|| (!default.is_empty()).then(|| default.to_owned()))
+    }
+
+    /// The one account of the snapshot with a user of that name.
+    fn account_of_user(&self, name: &str) -> Option<String> {
+        let mut it = self
+            .users
+            .iter()
+            .filter(|((_, n), _)| n == name)
+            .filter_map(|(_, u)| u.account.clone());
+        let first = it.next()?;
+        it.all(|a| a == first).then_some(first)
+    }
+
+    /// Devices assigned to the user (of `account`) in the listings given; `default`: the account
+    /// to place devices in that name none (see `device_account`).
+    pub fn devices_of(&self, account: &str, name: &str, default: &str) -> Vec<&Device> {
         let n = lc(name);
         self.devices
             .values()
             .filter(|d| d.user.as_deref() == Some(n.as_str()))
-            .filter(|d| d.account.as_deref().is_none_or(|a| a == account))
+            .filter(|d| self.device_account(d, default).as_deref() == Some(account))
             .collect()
     }
 
-    /// Whether the listings given show every device of the user: the account-wide virtual
-    /// listing, and a list-mfa-devices output that is the user's (it names them; or it is empty,
-    /// as `list-mfa-devices --user-name U` is for a user without devices, and the run is about
-    /// that one user). Without the latter, FIDO keys and hardware tokens would be missed.
-    pub fn lists_all_devices_of(&self, name: &str) -> bool {
+    /// Whether the listings given show every device of the user of `account`: the
+    /// account-wide virtual listing, and a list-mfa-devices output that is the user's (it names
+    /// them, and is of that account by its serials, by the user's account in the snapshot, or
+    /// by `default`; or it is empty, as `list-mfa-devices --user-name U` is for a user without
+    /// devices, and the run is about that one user). Without the latter, FIDO keys and hardware
+    /// tokens would be missed.
+    pub fn lists_all_devices_of(&self, account: &str, name: &str, default: &str) -> bool {
         let n = lc(name);
         let empty_is_theirs = self.empty_listing_user.as_deref() == Some(n.as_str());
+        let of_account = |l: &MfaList| {
+            if !l.accounts.is_empty() {
+                return l.accounts.contains(account);
+            }
+            self.account_of_user(&n)
+                .or_else(|| (!default.is_empty()).then(|| default.to_owned()))
+                .is_some_and(|a| a == account)
+        };
         self.has_virtual_devices
             && self
                 .mfa_device_lists
                 .iter()
-                .any(|l| l.contains(&n) || (l.is_empty() && empty_is_theirs))
+                .any(|l| (l.users.contains(&n) && of_account(l)) || (l.users.is_empty() && empty_is_theirs))
     }
 }
 

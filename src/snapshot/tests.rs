@@ -93,11 +93,11 @@ fn empty_and_absent_lists_are_fine() {
     assert!(s.has_authorization_details && s.has_virtual_devices);
     // An empty list-mfa-devices names nobody: it is taken to be the user's only when the run is
     // about that one user (diagnose), never for everyone (scan).
-    assert!(!s.lists_all_devices_of("alice"));
+    assert!(!s.lists_all_devices_of("111122223333", "alice", "111122223333"));
     let mut s = s;
     s.empty_listing_user = Some("alice".into());
-    assert!(s.lists_all_devices_of("Alice"));
-    assert!(!s.lists_all_devices_of("bob"));
+    assert!(s.lists_all_devices_of("111122223333", "Alice", "111122223333"));
+    assert!(!s.lists_all_devices_of("111122223333", "bob", "111122223333"));
 }
 
 #[test]
@@ -121,7 +121,8 @@ fn devices_join_across_listings_and_are_typed_by_serial() {
         ),
     ])
     .unwrap();
-    let bob = s.devices_of("123456789012", "bob");
+    // The snapshot is of one account: a bare hardware serial is placed in it.
+    let bob = s.devices_of("123456789012", "bob", "123456789012");
     let kinds: Vec<&str> = bob.iter().map(|d| d.kind.as_str()).collect();
     assert_eq!(kinds, ["hardware", "virtual", "fido"]);
     let virt = &s.devices["arn:aws:iam::123456789012:mfa/MFATest"];
@@ -133,8 +134,15 @@ fn devices_join_across_listings_and_are_typed_by_serial() {
             .as_deref(),
         Some("root")
     );
-    assert!(s.lists_all_devices_of("Bob"));
-    assert!(!s.lists_all_devices_of("alice"), "bob's list is not alice's");
+    assert!(s.lists_all_devices_of("123456789012", "Bob", ""));
+    assert!(
+        !s.lists_all_devices_of("123456789012", "alice", ""),
+        "bob's list is not alice's"
+    );
+    assert!(
+        !s.lists_all_devices_of("999988887777", "Bob", ""),
+        "another account's bob"
+    );
     assert_eq!(s.newest_date, parse_date("2023-09-19T02:25:35Z"));
 }
 
@@ -180,4 +188,40 @@ fn managed_policy_versions_keep_the_default_and_the_history() {
     assert_eq!(m.default_version.as_deref(), Some("v2"));
     let defaults: Vec<bool> = m.versions.iter().map(|v| v.2).collect();
     assert_eq!(defaults, [true, false]);
+}
+
+#[test]
+fn a_snapshot_of_two_accounts_keeps_its_hardware_tokens_in_the_right_one() {
+    // bob is a user of 111122223333 only; his hardware token's serial names no account. A
+    // namesake carol exists in both accounts: her bare serial cannot be placed.
+    let auth = r#"{"UserDetailList": [
+        {"UserName": "bob", "Arn": "arn:aws:iam::111122223333:user/bob", "GroupList": []},
+        {"UserName": "carol", "Arn": "arn:aws:iam::111122223333:user/carol", "GroupList": []},
+        {"UserName": "carol", "Arn": "arn:aws:iam::444455556666:user/carol", "GroupList": []}]}"#;
+    let s = load(&[
+        ("auth.json", auth),
+        ("virtual.json", r#"{"VirtualMFADevices": []}"#),
+        (
+            "bob.json",
+            r#"{"MFADevices": [{"UserName": "bob", "SerialNumber": "GAHT11112222", "EnableDate": "2025-01-02T03:04:05Z"}]}"#,
+        ),
+        (
+            "carol.json",
+            r#"{"MFADevices": [{"UserName": "carol", "SerialNumber": "GAHT33334444", "EnableDate": "2025-01-02T03:04:05Z"}]}"#,
+        ),
+    ])
+    .unwrap();
+    assert_eq!(s.accounts().len(), 2);
+    let bob = s.devices_of("111122223333", "bob", "");
+    assert_eq!(bob.len(), 1);
+    assert!(s.devices_of("444455556666", "bob", "").is_empty());
+    assert!(s.lists_all_devices_of("111122223333", "bob", ""));
+    assert!(!s.lists_all_devices_of("444455556666", "bob", ""));
+    let token = &s.devices["GAHT11112222"];
+    assert_eq!(s.device_account(token, "").as_deref(), Some("111122223333"));
+    assert_eq!(
+        s.device_account(&s.devices["GAHT33334444"], ""),
+        None,
+        "carol is in both"
+    );
 }

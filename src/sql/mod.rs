@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::event::{EventClass, Millis, ROOT, ROOT_USER_PARAM};
 use crate::frame::COLUMNS;
 use crate::parse::classify::{DENY_ARTICLES, DENY_KINDS, IAM_EVENTS};
-use crate::parse::{FAR_FUTURE, KEY_TIME_SLACK};
+use crate::parse::{FAR_FUTURE, FAR_PAST, KEY_TIME_SLACK};
 use crate::time::MINUTE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -64,6 +64,9 @@ pub struct QuerySpec {
     pub partitions: Partitions,
     /// Athena only: wrap in `UNLOAD … TO` this S3 prefix as Parquet.
     pub unload_to: Option<String>,
+    /// The column naming each record's file (`$path` on Athena and Trino, `filename` for a
+    /// DuckDB table read with `filename = true`); None: the table has none.
+    pub path_column: Option<String>,
 }
 
 // ---- validation: everything from the command line that reaches the SQL ----
@@ -282,6 +285,10 @@ fn layer_raw(d: &Dialect, spec: &QuerySpec, table: &str) -> String {
     let rs = |p: &str| d.json("responseelements", p);
     let ad = |p: &str| d.json("additionaleventdata", p);
     let sd = |p: &str| d.json("serviceeventdetails", p);
+    let path = match spec.path_column.as_deref() {
+        Some(c) => ident(c),
+        None => "CAST(NULL AS VARCHAR)".to_owned(),
+    };
     let fields: Vec<(String, &str)> = vec![
         ("eventtime".into(), "t_raw"),
         ("coalesce(eventsource, '')".into(), "src"),
@@ -334,7 +341,7 @@ fn layer_raw(d: &Dialect, spec: &QuerySpec, table: &str) -> String {
         (sd("CredentialVerification"), "sd_verification"),
         (sd("UserAuthentication"), "sd_authentication"),
         (sd("CredentialType"), "sd_cred_type"),
-        ("\"$path\"".into(), "path"),
+        (path, "path"),
     ];
     let select = fields
         .iter()
@@ -433,7 +440,7 @@ fn class_case() -> String {
           END
         WHEN {sts_pair} AND failed AND mfa_text THEN {mfa_failure}
         WHEN src = 'sts.amazonaws.com' AND name = 'GetSessionToken' AND denied AND serial_req IS NOT NULL AND deny_kind IS NULL THEN {mfa_failure}
-        WHEN src = 'sts.amazonaws.com' AND name = 'AssumeRole' AND denied AND human AND deny_kind IS NULL THEN {ar_denied}
+        WHEN src = 'sts.amazonaws.com' AND name = 'AssumeRole' AND denied AND human AND deny_kind IS NULL AND strpos(msg, 'AssumeRole on resource') > 0 THEN {ar_denied}
         WHEN {sts_pair} AND NOT failed AND serial_req IS NOT NULL THEN {mfa_success}
         WHEN denied AND deny_kind IS NOT NULL THEN
           CASE
@@ -597,6 +604,10 @@ pub fn query(spec: &QuerySpec) -> Result<String> {
             check_identifier(what, c)?;
         }
     }
+    // `$path` is the hidden column of Athena and Trino; anything else is a plain identifier.
+    if let Some(c) = spec.path_column.as_deref().filter(|c| *c != "$path") {
+        check_identifier("--path-column", c)?;
+    }
     let unload = match (&spec.unload_to, spec.engine) {
         (None, _) => None,
         (Some(to), Engine::Athena) => Some(check_s3_prefix("--unload-to", to)?),
@@ -636,12 +647,13 @@ pub fn query(spec: &QuerySpec) -> Result<String> {
       strpos(msg, 'MultiFactorAuthentication') > 0 AS mfa_text,
       (CASE WHEN strpos(msg, 'explicit deny') > 0 THEN regexp_replace(substr(msg, strpos(msg, 'explicit deny') + 13), '^\\s+', '') END) AS deny_rest,
       (CASE
-        WHEN parsed_time >= {far_future} THEN NULL
+        WHEN parsed_time >= {far_future} OR parsed_time < {far_past} THEN NULL
         WHEN key_time IS NOT NULL AND parsed_time > key_time + INTERVAL '{slack}' MINUTE THEN NULL
         ELSE parsed_time
       END) AS event_time
   FROM (\n{derived}\n  ) d",
         far_future = d.ts(FAR_FUTURE),
+        far_past = d.ts(FAR_PAST),
         slack = KEY_TIME_SLACK / MINUTE,
     );
     let kinds = format!(
@@ -706,7 +718,31 @@ mod tests {
             regions: vec![],
             partitions: Partitions::default(),
             unload_to: None,
+            path_column: Some("$path".into()),
         }
+    }
+
+    #[test]
+    fn the_path_column_is_named_or_absent_and_never_injected() {
+        let q = query(&spec(Engine::Athena)).unwrap();
+        assert!(q.contains("\"$path\" AS path"), "{q}");
+        let q = query(&QuerySpec {
+            path_column: Some("filename".into()),
+            ..spec(Engine::Duckdb)
+        })
+        .unwrap();
+        assert!(q.contains("\"filename\" AS path"), "{q}");
+        let q = query(&QuerySpec {
+            path_column: None,
+            ..spec(Engine::Duckdb)
+        })
+        .unwrap();
+        assert!(q.contains("CAST(NULL AS VARCHAR) AS path"), "{q}");
+        let bad = query(&QuerySpec {
+            path_column: Some("x\" OR 1=1 --".into()),
+            ..spec(Engine::Duckdb)
+        });
+        assert!(bad.is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use crate::event::{EventClass, EventRow, Outcome};
 use crate::frame::{self, COLUMNS, col};
-use crate::parse::FAR_FUTURE;
+use crate::parse::usable_time;
 use crate::time::parse_event_time;
 
 /// A Parquet file starts (and ends) with these bytes.
@@ -72,7 +72,9 @@ pub fn read(bytes: &[u8]) -> Result<ResultRows, String> {
         DataType::Int64 => time.i64().map_err(|e| e.to_string())?.iter().collect(),
         other => return Err(format!("event_time is {other}: expected a timestamp")),
     };
-    let ms: Vec<Option<i64>> = ms.into_iter().map(|t| t.filter(|t| *t < FAR_FUTURE)).collect();
+    // Times outside 2000..2100 are not usable: they are clock garbage, and `i64::MIN` would
+    // overflow the day partition and the window arithmetic.
+    let ms: Vec<Option<i64>> = ms.into_iter().map(|t| t.filter(|t| usable_time(*t))).collect();
 
     for c in COLUMNS.iter().copied().filter(|c| *c != col::event_time) {
         let want = if BOOLEAN.contains(&c) {
@@ -144,7 +146,11 @@ mod tests {
 
     fn frame_of(n: usize) -> DataFrame {
         let rows: Vec<EventRow> = (0..n)
-            .map(|i| ev(i as i64, EventClass::MfaFailure, Some("alice"), None, None))
+            .map(|i| {
+                let mut e = ev(i as i64, EventClass::MfaFailure, Some("alice"), None, None);
+                e.event_time += 1_795_000_000_000;
+                e
+            })
             .collect();
         frame::build(&rows).unwrap()
     }
@@ -181,6 +187,15 @@ mod tests {
         let got = read(&parquet(df)).unwrap();
         assert_eq!((got.rows.len(), got.without_time), (1, 1));
         assert_eq!(got.rows[0].event_time, 1_795_000_000_000);
+
+        // Milliseconds at the ends of i64, and 1970: not usable, never an overflow later.
+        let mut df = frame_of(4);
+        let ms = Int64Chunked::from_slice(col::event_time.into(), &[i64::MIN, i64::MAX, 0, 1_795_000_000_000])
+            .into_datetime(TimeUnit::Milliseconds, None)
+            .into_column();
+        df.with_column(ms).unwrap();
+        let got = read(&parquet(df)).unwrap();
+        assert_eq!((got.rows.len(), got.without_time), (1, 3));
     }
 
     #[test]

@@ -183,3 +183,40 @@ fn account_filter_restricts_the_analysis() {
     assert_eq!(other.code, 1, "no events of alice in another account");
     assert_eq!(other.json()["baseline"]["failures"], 0);
 }
+
+#[test]
+fn timeline_names_the_account_and_takes_account() {
+    // j.smith exists in prod and in the sandbox: two users. Each line says its account, and
+    // --account shows one of them.
+    let src = "testdata/rules/d2/same_name_other_account_must_not_fire.json";
+    let both = run(&["timeline", "-u", "j.smith", "-s", src, "-q"]);
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert!(
+        both.stdout.contains("Several principals have that name"),
+        "{}",
+        both.stdout
+    );
+    assert!(both.stdout.contains("111122223333") && both.stdout.contains("444455556666"));
+    let one = run(&[
+        "timeline",
+        "-u",
+        "j.smith",
+        "--account",
+        "444455556666",
+        "-s",
+        src,
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let r = one.json();
+    assert_eq!(r["principals"].as_array().map(Vec::len), Some(1));
+    assert_eq!(r["principals"][0]["account"], "444455556666");
+    let events = r["events"].as_array().unwrap();
+    assert!(!events.is_empty());
+    assert!(
+        events.iter().all(|e| e["recipient_account_id"] == "444455556666"),
+        "{events:#?}"
+    );
+}

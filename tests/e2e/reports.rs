@@ -107,6 +107,16 @@ fn html_case(name: &str, user: &str, source: &str, texts: &[&str]) -> Value {
 
 #[test]
 fn html_reports_in_headless_chromium() {
+    if !crate::util::available(
+        "html_reports_in_headless_chromium",
+        &[
+            crate::util::Need::Python,
+            crate::util::Need::Module("websocket"),
+            crate::util::Need::Chromium,
+        ],
+    ) {
+        return;
+    }
     html_case(
         "device_deleted",
         "alice",
@@ -208,6 +218,13 @@ fn csv_neutralises_formulas_and_markdown_escapes() {
     let md = run(&["diagnose", "-u", "mallory", "-s", src, "-q", "--format", "markdown"]);
     assert!(md.code <= 1, "{}", md.stderr);
     assert!(!md.stdout.contains("<script>"), "raw HTML in Markdown:\n{}", md.stdout);
+    // An event id with a backtick and a newline stays one inline code span on its line.
+    assert!(!md.stdout.contains("\n<img"), "a raw line of HTML:\n{}", md.stdout);
+    assert!(
+        md.stdout.contains("`1c7f'\\n<img src=x onerror=alert(1)>`"),
+        "{}",
+        md.stdout
+    );
     assert!(md.stdout.contains("\\<script\\>"), "{}", md.stdout);
     // Formats a command does not write are refused.
     let out = run(&[

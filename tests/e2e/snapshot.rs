@@ -301,6 +301,37 @@ fn policy_lint_exits_0_clean_1_findings_2_bad_input() {
         2
     );
     assert_eq!(run(&["policy-lint", "--iam-snapshot", &c]).code, 2);
+    // One odd document among good ones: each good one is still checked, the odd one is named,
+    // and the exit code says 2 at the end.
+    let broken = tmp.path().join("broken.json");
+    std::fs::write(&broken, r#"{"Version":"2012-10-17","Statement":"#).unwrap();
+    let missing = tmp.path().join("missing.json");
+    let o = run(&[
+        "policy-lint",
+        &b,
+        &broken.to_string_lossy(),
+        &missing.to_string_lossy(),
+        &a,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let r = o.json();
+    assert_eq!((r["documents"].as_u64(), r["errors"].as_u64()), (Some(4), Some(2)));
+    assert_eq!(r["findings"], 3, "the two good documents were checked");
+    assert!(r["results"][1]["error"].as_str().unwrap().contains("not JSON"), "{r:#}");
+    assert!(
+        r["results"][2]["error"].as_str().unwrap().contains("cannot read"),
+        "{r:#}"
+    );
+    let text = run(&["policy-lint", &b, &broken.to_string_lossy()]);
+    assert_eq!(text.code, 2);
+    assert!(text.stdout.contains("NOT CHECKED"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("2 document(s), 2 pitfall(s), 1 not checked"),
+        "{}",
+        text.stdout
+    );
     // Every document of a snapshot (URL-encoded ones included).
     let o = run(&[
         "policy-lint",

@@ -153,6 +153,12 @@ fn report(args: &[&str]) -> (i32, Value) {
 
 #[test]
 fn duckdb_query_gives_the_native_rows_and_findings_on_every_fixture() {
+    if !crate::util::available(
+        "duckdb_query_gives_the_native_rows_and_findings_on_every_fixture",
+        &[crate::util::Need::Python, crate::util::Need::Module("duckdb")],
+    ) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let query = duckdb_query(tmp.path());
     let mut compared = 0;
@@ -239,6 +245,12 @@ fn duckdb_query_gives_the_native_rows_and_findings_on_every_fixture() {
 
 #[test]
 fn partition_pruning_and_the_window_keep_what_the_native_window_keeps() {
+    if !crate::util::available(
+        "partition_pruning_and_the_window_keep_what_the_native_window_keeps",
+        &[crate::util::Need::Python, crate::util::Need::Module("duckdb")],
+    ) {
+        return;
+    }
     // Late delivery: events land in files (and day folders) hours after they happened.
     let fixture = "testdata/scenarios/late_delivery";
     let tmp = tempfile::tempdir().unwrap();
@@ -279,6 +291,12 @@ fn partition_pruning_and_the_window_keep_what_the_native_window_keeps() {
 
 #[test]
 fn athena_trino_queries_and_the_ddl_parse_in_their_dialects() {
+    if !crate::util::available(
+        "athena_trino_queries_and_the_ddl_parse_in_their_dialects",
+        &[crate::util::Need::Python, crate::util::Need::Module("sqlglot")],
+    ) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let athena = tmp.path().join("athena.sql");
     sql(
@@ -390,6 +408,12 @@ fn hostile_command_line_values_are_refused_with_exit_2() {
 
 #[test]
 fn parquet_that_is_not_a_query_result_is_a_counted_failure() {
+    if !crate::util::available(
+        "parquet_that_is_not_a_query_result_is_a_counted_failure",
+        &[crate::util::Need::Python, crate::util::Need::Module("duckdb")],
+    ) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let path: PathBuf = tmp.path().join("other.parquet");
     let script = format!(
@@ -412,6 +436,12 @@ fn parquet_that_is_not_a_query_result_is_a_counted_failure() {
 
 #[test]
 fn an_athena_unload_prefix_on_s3_is_a_source() {
+    if !crate::util::available(
+        "an_athena_unload_prefix_on_s3_is_a_source",
+        &[crate::util::Need::Python, crate::util::Need::Module("duckdb")],
+    ) {
+        return;
+    }
     let fixture = "testdata/scenarios/device_deleted";
     let tmp = tempfile::tempdir().unwrap();
     let query = duckdb_query(tmp.path());

@@ -334,6 +334,12 @@ fn crafted_accounts_never_become_paths() {
 
 #[test]
 fn duckdb_reads_the_store_as_mfatrail_counts_it() {
+    if !crate::util::available(
+        "duckdb_reads_the_store_as_mfatrail_counts_it",
+        &[crate::util::Need::Python, crate::util::Need::Module("duckdb")],
+    ) {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     let srcs: Vec<PathBuf> = ["device_deleted", "managed_policy_version"]

@@ -88,3 +88,53 @@ pub fn stable(mut v: serde_json::Value) -> serde_json::Value {
     }
     v
 }
+
+/// A tool a test needs beyond Rust.
+#[derive(Debug, Clone, Copy)]
+pub enum Need {
+    /// `python3` (standard library).
+    Python,
+    /// A Python module (`duckdb`, `sqlglot`, `websocket`).
+    Module(&'static str),
+    /// A `chromium` on the PATH.
+    Chromium,
+}
+
+fn has(n: Need) -> bool {
+    let ok = |c: &mut Command| c.output().is_ok_and(|o| o.status.success());
+    match n {
+        Need::Python => ok(Command::new("python3").arg("--version")),
+        Need::Module(m) => ok(Command::new("python3").args(["-c", &format!("import {m}")])),
+        Need::Chromium => ok(Command::new("chromium").arg("--version")),
+    }
+}
+
+/// Whether the tools `test` needs are here. On a machine with Rust alone, a test that needs
+/// Python, DuckDB or Chromium is skipped with a line on the terminal (libtest does not capture
+/// a direct write to stderr); with `CI` set (`.ci/run` installs them all) a missing tool fails
+/// the test instead: CI runs every test.
+pub fn available(test: &str, needs: &[Need]) -> bool {
+    use std::io::Write;
+    let missing: Vec<String> = needs
+        .iter()
+        .filter(|n| !has(**n))
+        .map(|n| match n {
+            Need::Python => "python3".to_owned(),
+            Need::Module(m) => format!("the Python module {m}"),
+            Need::Chromium => "chromium".to_owned(),
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let what = missing.join(", ");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} needs {what}: CI runs every test (.ci/run installs them)"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: needs {what} (`bash .ci/run` installs them; with CI set, this fails)"
+    );
+    false
+}
