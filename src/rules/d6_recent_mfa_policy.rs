@@ -353,35 +353,17 @@ mod tests {
     use super::*;
     use crate::event::EventClass::*;
     use crate::event::EventRow;
+    use crate::index::policies::tests::{MFA_DOC, PLAIN_DOC, finance_versions, policy, put};
     use crate::index::tests::ev;
     use crate::rules::pass::tests::{index, with_pass};
 
-    pub const MFA_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllExceptListedIfNoMFA","Effect":"Deny","NotAction":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:GetUser","iam:ListMFADevices","iam:ListVirtualMFADevices","iam:ResyncMFADevice","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
     const BOOL_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:GetSessionToken"],"Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
     const BOOL_IF_EXISTS_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
-    const PLAIN_DOC: &str =
-        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}"#;
     const EC2_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:TerminateInstances","Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
-
-    fn policy(min: i64, name: &str, f: impl FnOnce(&mut EventRow)) -> EventRow {
-        let mut e = ev(min, PolicyChange, Some("ops"), None, None);
-        e.event_name = name.into();
-        f(&mut e);
-        e
-    }
 
     fn run(events: Vec<EventRow>, user: &str) -> Verdict {
         let ix = index(events);
         with_pass(&ix, user, |p| verdict(p).0)
-    }
-
-    fn put(min: i64, user: &str, doc: &str) -> EventRow {
-        let (user, doc) = (user.to_string(), doc.to_string());
-        policy(min, "PutUserPolicy", move |e| {
-            e.target_user = Some(user);
-            e.policy_name = Some("RequireMFA".into());
-            e.policy_document = Some(doc);
-        })
     }
 
     /// A denial of a long-term key (no session).
@@ -399,29 +381,8 @@ mod tests {
     #[test]
     fn new_default_version_reaching_by_group() {
         let arn = "arn:aws:iam::111122223333:policy/FinanceAccess";
-        let events = vec![
-            policy(1, "CreatePolicy", |e| {
-                e.policy_arn = Some(arn.into());
-                e.policy_document = Some(PLAIN_DOC.into());
-                e.set_as_default = Some(true);
-                e.policy_version = Some("v1".into());
-            }),
-            policy(2, "AddUserToGroup", |e| {
-                e.target_user = Some("dave".into());
-                e.group_name = Some("finance".into());
-            }),
-            policy(3, "AttachGroupPolicy", |e| {
-                e.group_name = Some("finance".into());
-                e.policy_arn = Some(arn.into());
-            }),
-            policy(10, "CreatePolicyVersion", |e| {
-                e.policy_arn = Some(arn.into());
-                e.policy_document = Some(MFA_DOC.into());
-                e.set_as_default = Some(true);
-                e.policy_version = Some("v2".into());
-            }),
-            ev(20, MfaRequiredDenied, Some("dave"), None, None),
-        ];
+        let mut events = finance_versions(arn);
+        events.push(ev(20, MfaRequiredDenied, Some("dave"), None, None));
         let v = run(events, "dave");
         assert!(
             matches!(

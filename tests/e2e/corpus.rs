@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::util::run;
+use crate::util::{finding, run};
 
 const CAP: &str = "1500000"; // the bomb inflates to 3 MB; the 1.2 MB record still fits
 
@@ -119,13 +119,7 @@ fn policy_that_is_not_json_is_reported_by_d6() {
         "-q",
     ]);
     let v = out.json();
-    let d6 = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D6")
-        .unwrap()
-        .clone();
+    let d6 = finding(&v, "D6").clone();
     let unreadable = d6["metrics"]["unreadable_policy_documents"].as_array().unwrap().clone();
     assert_eq!(unreadable.len(), 1, "{d6:#}");
     assert!(unreadable[0].as_str().unwrap().contains("bad-16"));

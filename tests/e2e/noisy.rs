@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::util::run;
+use crate::util::{finding, run};
 
 const ACCOUNT: &str = "testdata/noisy/account";
 const INCIDENT: &str = "testdata/noisy/incident";
@@ -153,11 +153,6 @@ fn a_two_hour_outage_is_account_wide_and_only_for_its_users() {
         "diagnose", "-u", "femi", "-s", ACCOUNT, "-s", OUTAGE, "--format", "json", "-q",
     ]);
     let d = out.json();
-    let d5 = d["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D5")
-        .unwrap();
+    let d5 = finding(&d, "D5");
     assert_eq!(d5["metrics"]["failing_users"], 5, "{d5:#}");
 }

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::scenarios::{pinned, status};
-use crate::util::run;
+use crate::util::{finding, run};
 
 /// Runs `diagnose` on `testdata/rules/<case>.json`; `expect` lists (rule, status).
 fn case(case: &str, user: &str, exit: i32, expect: &[(&str, &str)]) -> Value {
@@ -208,12 +208,7 @@ fn d6_terraform_reputs_must_not_fire() {
         1,
         &[("D6", "inconclusive")],
     );
-    let d6 = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D6")
-        .unwrap();
+    let d6 = finding(&r, "D6");
     let effects: Vec<&str> = d6["metrics"]["mfa_changes"]
         .as_array()
         .unwrap()
@@ -231,12 +226,7 @@ fn d6_previous_version_unknown_must_not_fire() {
         1,
         &[("D6", "inconclusive")],
     );
-    let d6 = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D6")
-        .unwrap();
+    let d6 = finding(&r, "D6");
     assert!(
         d6["summary"].as_str().unwrap().contains("not in the data read"),
         "{d6:#}"
@@ -262,12 +252,7 @@ fn d7_fido_key_intermittent() {
         0,
         &[("D7", "confirmed"), ("D4", "ruled_out")],
     );
-    let d4 = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D4")
-        .unwrap();
+    let d4 = finding(&r, "D4");
     assert!(d4["summary"].as_str().unwrap().contains("FIDO"), "{d4:#}");
 }
 
@@ -302,12 +287,7 @@ fn identity_center_user_is_not_an_iam_user() {
             .contains("IAM Identity Center")
     );
     // D1 shows the events it saw, never a silent "no correlation".
-    let d1 = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D1")
-        .unwrap();
+    let d1 = finding(&r, "D1");
     assert!(!d1["evidence"].as_array().unwrap().is_empty());
 }
 
@@ -320,12 +300,7 @@ fn root_device_and_sign_ins_link_to_root() {
         &[("D1", "confirmed"), ("D3", "ruled_out"), ("D7", "ruled_out")],
     );
     assert_eq!(r["principal"]["kind"], "root");
-    let d3 = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D3")
-        .unwrap();
+    let d3 = finding(&r, "D3");
     assert!(
         d3["summary"].as_str().unwrap().contains("root-account-mfa-device"),
         "{d3:#}"
@@ -377,13 +352,7 @@ fn same_name_in_two_accounts_asks_which() {
 // ---------------------------------------------------------------- the episode (DESIGN §6.0)
 
 fn metric<'a>(r: &'a Value, rule: &str, key: &str) -> &'a Value {
-    let f = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == rule)
-        .unwrap_or_else(|| panic!("no {rule}"));
-    &f["metrics"][key]
+    &finding(r, rule)["metrics"][key]
 }
 
 #[test]
@@ -663,12 +632,7 @@ fn d6_new_default_version_with_onset_evidence() {
         0,
         &[("D6", "confirmed")],
     );
-    let d6 = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D6")
-        .unwrap();
+    let d6 = finding(&r, "D6");
     assert!(d6["summary"].as_str().unwrap().contains("begin after it"), "{d6:#}");
 }
 

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::util::{event_ids, repo, run};
+use crate::util::{event_ids, finding, repo, run};
 
 struct Case {
     name: &'static str,
@@ -20,11 +20,9 @@ struct Case {
 }
 
 pub fn status<'a>(report: &'a Value, rule: &str) -> &'a str {
-    report["findings"]
-        .as_array()
-        .and_then(|f| f.iter().find(|f| f["rule"] == rule))
-        .and_then(|f| f["status"].as_str())
-        .unwrap_or_else(|| panic!("no finding {rule}"))
+    crate::util::finding(report, rule)["status"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{rule} has no status"))
 }
 
 /// What the snapshot pins: everything but the run's inputs block (timings).
@@ -200,13 +198,7 @@ fn org_multi_account() {
         "-q",
     ])
     .json();
-    let d5 = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "D5")
-        .unwrap()
-        .clone();
+    let d5 = finding(&r, "D5").clone();
     assert_eq!(d5["metrics"]["scope"], "multi_account");
 }
 

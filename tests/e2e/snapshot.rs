@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::scenarios::status;
-use crate::util::run;
+use crate::util::{finding, run};
 
 const DIR: &str = "testdata/snapshot";
 
@@ -33,13 +33,6 @@ fn diagnose(case: &str, user: &str, with_snapshot: bool) -> (i32, Value) {
     let o = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.code != 2, "{case}: {}", o.stderr);
     (o.code, o.json())
-}
-
-fn finding<'a>(r: &'a Value, rule: &str) -> &'a Value {
-    r["findings"]
-        .as_array()
-        .and_then(|f| f.iter().find(|f| f["rule"] == rule))
-        .unwrap_or_else(|| panic!("no finding {rule}"))
 }
 
 fn sources(f: &Value) -> Vec<&str> {

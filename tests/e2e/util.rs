@@ -80,6 +80,14 @@ pub fn event_ids(dir: &Path) -> HashSet<String> {
 }
 
 /// Replaces run-dependent numbers (elapsed time, throughput) so outputs compare.
+/// The finding of `rule` in a diagnosis report.
+pub fn finding<'a>(r: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    r["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["rule"] == rule))
+        .unwrap_or_else(|| panic!("no finding {rule}"))
+}
+
 pub fn stable(mut v: serde_json::Value) -> serde_json::Value {
     if let Some(i) = v.get_mut("inputs").and_then(|i| i.as_object_mut()) {
         i.remove("elapsed_seconds");

@@ -18,7 +18,7 @@ mod query;
 mod replay;
 mod seed;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod timeline;
 
 use std::collections::{BTreeSet, HashMap};

@@ -7,7 +7,8 @@ pub const MFA_DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyAl
 pub const PLAIN_DOC: &str =
     r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}"#;
 
-fn policy(min: i64, name: &str, f: impl FnOnce(&mut EventRow)) -> EventRow {
+/// A policy event by `ops`, `min` minutes in; `f` fills in what the event names.
+pub(crate) fn policy(min: i64, name: &str, f: impl FnOnce(&mut EventRow)) -> EventRow {
     let mut e = ev(min, EventClass::PolicyChange, Some("ops"), None, None);
     e.event_name = name.into();
     f(&mut e);
@@ -16,7 +17,8 @@ fn policy(min: i64, name: &str, f: impl FnOnce(&mut EventRow)) -> EventRow {
 fn user(n: &str) -> PrincipalKey {
     Principal::new(PrincipalKind::IamUser, ACCT, n).key()
 }
-fn put(min: i64, u: &str, doc: &str) -> EventRow {
+/// PutUserPolicy of an inline policy `RequireMFA` on user `u`.
+pub(crate) fn put(min: i64, u: &str, doc: &str) -> EventRow {
     let (u, doc) = (u.to_string(), doc.to_string());
     policy(min, "PutUserPolicy", move |e| {
         e.target_user = Some(u);
@@ -52,10 +54,10 @@ fn a_created_user_has_no_earlier_policies() {
     assert_eq!(book.changes[0].effect, ChangeEffect::Adds);
 }
 
-#[test]
-fn managed_versions_groups_and_reach() {
-    let arn = "arn:aws:iam::111122223333:policy/FinanceAccess";
-    let events = [
+/// Managed policy `arn` created plain (v1), reaching dave through group finance, then a new
+/// default version v2 that requires MFA, 10 minutes in.
+pub(crate) fn finance_versions(arn: &str) -> Vec<EventRow> {
+    vec![
         policy(1, "CreatePolicy", |e| {
             e.policy_arn = Some(arn.into());
             e.policy_document = Some(PLAIN_DOC.into());
@@ -76,7 +78,13 @@ fn managed_versions_groups_and_reach() {
             e.set_as_default = Some(true);
             e.policy_version = Some("v2".into());
         }),
-    ];
+    ]
+}
+
+#[test]
+fn managed_versions_groups_and_reach() {
+    let arn = "arn:aws:iam::111122223333:policy/FinanceAccess";
+    let events = finance_versions(arn);
     let book = PolicyBook::build(&events);
     let v2 = book.changes.last().unwrap();
     assert_eq!(v2.effect, ChangeEffect::Adds);
