@@ -122,6 +122,7 @@ pub struct Listing {
     /// S3 sources not listed yet: [`read`] lists them while it fetches (see [`list_lazily`]).
     s3_unlisted: Vec<S3Uri>,
     source: Option<Arc<S3Source>>,
+    /// Event stores: given as sources, or found inside a source folder (each once).
     pub stores: Vec<PathBuf>,
     pub stats: RunStats,
     started: Instant,
@@ -181,11 +182,16 @@ fn list_sources(opts: &LoadOptions, s3_now: bool) -> Result<Listing> {
     let window = opts.window;
     let mut stats = RunStats::default();
     let sources = split_sources(&opts.sources)?;
-    let local = if sources.local.is_empty() {
-        Vec::new()
+    // Store folders are walked too: a store is read as a store, and what else lies in its
+    // folder (logs an analyst keeps next to it) as raw files. A store found inside a source
+    // folder is read as a store, its own files never as raw ones.
+    let roots: Vec<PathBuf> = sources.local.iter().chain(&sources.stores).cloned().collect();
+    let (local, found) = if roots.is_empty() {
+        (Vec::new(), Vec::new())
     } else {
-        local::list(&sources.local, &window, &mut stats)?
+        local::list(&roots, &window, &mut stats)?
     };
+    let stores = distinct_stores(sources.stores.into_iter().chain(found));
     let source = if sources.s3.is_empty() {
         None
     } else {
@@ -210,10 +216,18 @@ fn list_sources(opts: &LoadOptions, s3_now: bool) -> Result<Listing> {
         s3,
         s3_unlisted,
         source,
-        stores: sources.stores,
+        stores,
         stats,
         started,
     })
+}
+
+/// Each store once, whichever paths named it (a root given and found again in a walk).
+fn distinct_stores(stores: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
+    let mut seen = std::collections::HashSet::new();
+    stores
+        .filter(|s| seen.insert(std::fs::canonicalize(s).unwrap_or_else(|_| s.clone())))
+        .collect()
 }
 
 /// One object read.
@@ -499,7 +513,7 @@ pub fn inflate_only(
             "the inflate baseline reads local folders only",
         ));
     }
-    let objects = local::list(&local_roots, window, &mut stats)?;
+    let (objects, _stores) = local::list(&local_roots, window, &mut stats)?;
     let (c, d, f) = pool(threads)?.install(|| {
         objects
             .par_iter()

@@ -61,6 +61,13 @@ pub struct RunStats {
     pub files_unchanged: u64,
     /// Event stores read (their parts count as files, their rows as records).
     pub stores_read: Vec<String>,
+    /// Files of event stores found in a source tree (manifest, objects file, parts, lock):
+    /// the store is read as a store (or, by `collect`, not at all), never as raw files, so
+    /// they are not listed.
+    pub files_in_stores: u64,
+    /// `collect`: event stores found inside the sources and not read (collect reads raw
+    /// archives; the store being written is one of them when it lies in a source folder).
+    pub stores_skipped: Vec<String>,
     /// Reads in steps (`diagnose` without `--until` over raw sources): objects read by each.
     pub phases: Vec<Phase>,
     /// S3 sources: requests made and the most in flight at once.
@@ -187,6 +194,8 @@ impl RunStats {
         self.records_without_time += o.records_without_time;
         self.files_unchanged += o.files_unchanged;
         self.stores_read.extend(o.stores_read);
+        self.files_in_stores += o.files_in_stores;
+        self.stores_skipped.extend(o.stores_skipped);
         self.phases.extend(o.phases);
         self.add_s3(o.s3);
         let room = MALFORMED_EXAMPLES.saturating_sub(self.problem_examples.len());

@@ -3,6 +3,7 @@
 //! changed ones replace their rows.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -10,7 +11,7 @@ use crate::cli::CollectArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::pipeline;
-use crate::report::{Format, Inputs, human_bytes, write_summary};
+use crate::report::{Format, Inputs, human_bytes, sanitize, write_summary};
 use crate::source::{Location, ObjectRef};
 use crate::store::{Collected, CommitSummary, ObjectInfo, Store};
 use crate::time::format_millis;
@@ -77,18 +78,28 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
     opts.s3.accounts = a.filter.accounts.clone();
     opts.s3.regions = a.filter.regions.clone();
     let mut store = Store::create_or_open(&dir)?;
-    let _lock = store.lock()?;
+    let lock = store.lock()?;
     // Re-read under the lock: another collect may have committed since the open.
     store = Store::open(&dir)?;
     store.load_objects()?;
     let orphans = store.remove_orphans()?;
     let mut listing = pipeline::list(&opts)?;
-    if !listing.stores.is_empty() {
-        return Err(Error::usage(
-            "--source",
-            listing.stores[0].display().to_string(),
-            "is an event store: collect reads raw archives (local or s3://)",
-        ));
+    // Event stores met in the sources are not read (collect reads raw archives): one given as
+    // a source is refused; one found inside a source folder (this store, when it lies in the
+    // folder collected) is skipped, its files never listed, and named in the summary.
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let roots: Vec<PathBuf> = a.read.sources.iter().map(|s| canon(s)).collect();
+    let target = canon(&dir);
+    for found in std::mem::take(&mut listing.stores) {
+        let c = canon(&found);
+        if c != target && roots.contains(&c) {
+            return Err(Error::usage(
+                "--source",
+                found.display().to_string(),
+                "is an event store: collect reads raw archives (local or s3://)",
+            ));
+        }
+        listing.stats.stores_skipped.push(found.display().to_string());
     }
     let listed = listing.len();
     let mut unchanged = 0u64;
@@ -127,7 +138,7 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
         .collect();
     let read = batch.len() as u64;
     let run = format!("{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"), std::process::id());
-    let commit = store.commit(&run, batch, unchanged)?;
+    let commit = store.commit(&lock, &run, batch, unchanged)?;
     stats.normalize();
     let classes = store.class_counts();
     let doc = CollectJson {
@@ -174,6 +185,16 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
             )?;
             let classes: Vec<String> = doc.classes.iter().map(|(c, n)| format!("{c} {n}")).collect();
             writeln!(w, "  classes: {}", classes.join(", "))?;
+            if !stats.stores_skipped.is_empty() {
+                let names: Vec<String> = stats.stores_skipped.iter().map(|s| sanitize(s)).collect();
+                writeln!(
+                    w,
+                    "  skipped: {} event store folder(s) inside the sources, not read as raw logs ({} of their files not listed): {}",
+                    names.len(),
+                    stats.files_in_stores,
+                    names.join(", ")
+                )?;
+            }
             writeln!(w)?;
             write_summary(w, &stats, outcomes.elapsed)
         }

@@ -4,7 +4,10 @@
 //! like the local walk: year/month/day prefixes outside the window are never
 //! listed, digest/insight prefixes are skipped. Objects are fetched by many
 //! concurrent GETs on tokio and handed, whole, to the CPU stage through a
-//! bounded channel, so memory stays bounded and neither side idles.
+//! bounded channel, so memory stays bounded and neither side idles. Every GET is
+//! pinned to the version listed (`If-Match` with the listed ETag) and reads no more
+//! than the listed size: an object replaced or grown since the listing fails, as
+//! "changed since it was listed", and is read again by the next run.
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -535,11 +538,10 @@ impl std::io::Read for Ranged<'_> {
                 return Ok(0);
             }
             let end = (self.pos + RANGE).min(self.obj.size) - 1;
-            let range = format!("bytes={}-{end}", self.pos);
             let got = self
                 .src
                 .rt
-                .block_on(get(&self.src.client, self.obj, Some(range), &self.src.gauges))
+                .block_on(get(&self.src.client, self.obj, Some((self.pos, end)), &self.src.gauges))
                 .map_err(std::io::Error::other)?;
             if got.is_empty() {
                 return Err(std::io::Error::other(
@@ -559,12 +561,12 @@ impl std::io::Read for Ranged<'_> {
     }
 }
 
-/// One GET (of a byte range, when given) with its body, retried on body errors (the SDK
-/// retries only up to the headers).
+/// One GET (of the byte range `first..=last`, when given) with its body, retried on body
+/// errors (the SDK retries only up to the headers).
 async fn get(
     client: &Client,
     obj: &ObjectRef,
-    range: Option<String>,
+    range: Option<(u64, u64)>,
     gauges: &Gauges,
 ) -> std::result::Result<Vec<u8>, String> {
     gauges.get_started();
@@ -573,9 +575,28 @@ async fn get(
     got
 }
 
-async fn get_once(client: &Client, obj: &ObjectRef, range: Option<String>) -> std::result::Result<Vec<u8>, String> {
+/// The reason an object changed between the listing and its GET.
+fn changed(what: &str) -> String {
+    format!("changed since it was listed ({what}); not read: the next run reads it again")
+}
+
+/// The `If-Match` of an object's GETs: its ETag as listed, so that every byte read is of the
+/// version listed (and of its size).
+fn if_match(obj: &ObjectRef) -> Option<String> {
+    obj.version
+        .as_deref()?
+        .strip_prefix("etag:")
+        .map(|t| format!("\"{t}\""))
+}
+
+async fn get_once(client: &Client, obj: &ObjectRef, range: Option<(u64, u64)>) -> std::result::Result<Vec<u8>, String> {
     let Location::S3 { bucket, key } = &obj.loc else {
         return Err("not an S3 object".into());
+    };
+    // Exactly this many bytes, never more: the listed size (or the range's).
+    let want = match range {
+        Some((first, last)) => last + 1 - first,
+        None => obj.size,
     };
     let mut last = String::new();
     for attempt in 0..3u32 {
@@ -586,26 +607,36 @@ async fn get_once(client: &Client, obj: &ObjectRef, range: Option<String>) -> st
             .get_object()
             .bucket(bucket)
             .key(key)
-            .set_range(range.clone())
-            // Ranges of one object must come from one version of it.
-            .set_if_match(
-                range
-                    .as_ref()
-                    .and_then(|_| obj.version.as_deref()?.strip_prefix("etag:"))
-                    .map(|t| format!("\"{t}\"")),
-            )
+            .set_range(range.map(|(a, b)| format!("bytes={a}-{b}")))
+            .set_if_match(if_match(obj))
             .send()
             .await
         {
             Ok(out) => {
-                // Chunks appended into one buffer of the announced size: one copy.
-                let len = out.content_length().unwrap_or(0).clamp(0, 1 << 30) as usize;
+                let announced = out.content_length().map(|n| n.max(0) as u64);
+                if let Some(n) = announced.filter(|n| *n != want) {
+                    // Not the version listed (a server that ignores If-Match, or no ETag was
+                    // listed): its body is not read.
+                    return Err(changed(&format!(
+                        "{} bytes listed, GetObject announced {n}{}",
+                        obj.size,
+                        if range.is_some() { " for a range" } else { "" }
+                    )));
+                }
+                // Chunks appended into one buffer of the listed size: one copy, and no more
+                // memory than the budget held for it.
                 let mut body = out.body;
-                let mut buf = Vec::with_capacity(len);
+                let mut buf = Vec::with_capacity(want.min(1 << 30) as usize);
                 let read = loop {
                     match body.next().await {
+                        Some(Ok(chunk)) if (buf.len() + chunk.len()) as u64 > want => {
+                            return Err(changed(&format!("{} bytes listed, GetObject sent more", obj.size)));
+                        }
                         Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
-                        Some(Err(e)) => break Err(e),
+                        Some(Err(e)) => break Err(e.to_string()),
+                        None if (buf.len() as u64) < want => {
+                            break Err(format!("the body ended after {} of {want} bytes", buf.len()));
+                        }
                         None => break Ok(()),
                     }
                 };
@@ -616,6 +647,14 @@ async fn get_once(client: &Client, obj: &ObjectRef, range: Option<String>) -> st
             }
             Err(e) => {
                 let code = e.code().map(str::to_owned);
+                if code.as_deref() == Some("PreconditionFailed")
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 412)
+                {
+                    return Err(changed(&format!(
+                        "412 Precondition Failed: its ETag is no longer {}, the one listed",
+                        if_match(obj).unwrap_or_default()
+                    )));
+                }
                 last = match code.as_deref() {
                     Some("NoSuchKey") => return Err("GetObject: NoSuchKey (deleted since the listing?)".into()),
                     Some("AccessDenied") => return Err("GetObject: AccessDenied (needs s3:GetObject)".into()),

@@ -7,7 +7,7 @@
 //! STORE/objects-….jsonl.gz                              every source object read (one JSON line each)
 //! STORE/account=111122223333/date=2026-11-20/part-….parquet
 //! STORE/account=_quarantine/date=2026-11-20/part-….parquet   rows whose account is not 12 digits
-//! STORE/.lock                                           while a collect runs
+//! STORE/.lock                                           while a collect runs (`lock`)
 //! ```
 //! Every part holds rows in the frame's schema (`frame::COLUMNS`, `source_object` included).
 //! The manifest lists every committed part and names the objects file, which lists every
@@ -15,7 +15,14 @@
 //! are in): readers of events never load it, collects do. A collect writes new parts
 //! under temporary names, renames them, and writes the manifest last (write, then rename):
 //! a run interrupted anywhere leaves the previous manifest, and parts it does not list are
-//! deleted by the next collect. Readers read only the parts the manifest lists.
+//! deleted by the next collect. Readers read only the parts the manifest lists; one that finds
+//! a listed part gone (a collect committed meanwhile and deleted the parts it replaced) reads
+//! the new manifest once more.
+//!
+//! The store touches only its own files: a collect writes a store only into a new or empty
+//! folder (or an existing store), and deletes only files named as it names them
+//! (`source::local::store_file`), never following a symbolic link. Analysts keep evidence
+//! next to a store.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -26,16 +33,20 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod lock;
 pub mod result;
+
+pub use lock::Lock;
 
 use crate::event::{EventRow, Millis, TimeRange, format_millis};
 use crate::frame::{self, COLUMNS};
+use crate::source::local::{self, StoreFile, store_file};
 
 /// Bumped whenever the columns or their meaning change.
 pub const SCHEMA_VERSION: u32 = 1;
-pub const FORMAT: &str = "mfatrail-event-store";
-pub const MANIFEST: &str = "manifest.json";
-pub const LOCK: &str = ".lock";
+pub const FORMAT: &str = local::STORE_FORMAT;
+pub const MANIFEST: &str = local::STORE_MANIFEST;
+pub const LOCK: &str = local::STORE_LOCK;
 /// Partition value for rows whose account is not a 12-digit id.
 pub const QUARANTINE: &str = "_quarantine";
 
@@ -48,9 +59,41 @@ pub enum StoreError {
     )]
     SchemaVersion { path: PathBuf, found: u32 },
     #[error(
+        "{path} is not empty and holds no event store (it has {found}{note}): collect writes a store only into a new or empty folder, so that it never deletes or mixes with files it did not write; give a new folder, e.g. --store {suggest}"
+    )]
+    NotEmpty {
+        path: PathBuf,
+        found: String,
+        note: &'static str,
+        suggest: PathBuf,
+    },
+    #[error(
         "{path} is being collected by another run ({holder}); wait for it, or remove {path}/{LOCK} if no collect is running"
     )]
     Locked { path: PathBuf, holder: String },
+    #[error(
+        "{path} is being collected by another run on host {host} (pid {pid}, since {since}); this is host {here}, and a lock of another host is never taken over: wait for that collect, or, if none runs there any more, remove {path}/{LOCK}"
+    )]
+    LockedElsewhere {
+        path: PathBuf,
+        host: String,
+        pid: u32,
+        since: String,
+        here: String,
+    },
+    #[error(
+        "{path} is being collected by another run that is taking its lock right now ({path}/{LOCK} is still empty); try again in a few seconds (an empty lock older than {} s is taken over)",
+        lock::GRACE.as_secs()
+    )]
+    LockStarting { path: PathBuf },
+    #[error(
+        "{path} was taken over by another collect while this one ran (it judged this collect gone); nothing was committed: run the collect again once the other one is done"
+    )]
+    LockLost { path: PathBuf },
+    #[error(
+        "event store part {path} is listed in the manifest but missing (deleted by hand?): collect again into a new store"
+    )]
+    PartMissing { path: PathBuf },
     #[error("event store {path}: {source}")]
     Io {
         path: PathBuf,
@@ -221,31 +264,10 @@ pub struct Collected {
     pub events: Vec<EventRow>,
 }
 
-/// Held while a collect runs; removes the lock file when dropped.
-#[derive(Debug)]
-pub struct Lock {
-    path: PathBuf,
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-/// Whether a process with this id runs here (Linux: /proc; elsewhere assume it does).
-fn alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
-}
-
 impl Store {
-    /// Whether `dir` holds an event store.
+    /// Whether `dir` holds an event store (a manifest that mfatrail wrote).
     pub fn is_store(dir: &Path) -> bool {
-        dir.join(MANIFEST).is_file()
+        local::is_store_dir(dir)
     }
 
     /// Opens an existing store (checks the schema version).
@@ -328,10 +350,35 @@ impl Store {
         fs::rename(&tmp, &path).map_err(io(&path))
     }
 
-    /// Opens the store at `root`, creating an empty one when the folder has none.
+    /// Opens the store at `root`, creating an empty one in a new or empty folder. A folder
+    /// holding anything else is refused: the store never mixes with files it did not write.
     pub fn create_or_open(root: &Path) -> Result<Store> {
         if Store::is_store(root) {
             return Store::open(root);
+        }
+        match fs::read_dir(root) {
+            Ok(entries) => {
+                // What a first collect killed before its manifest leaves does not count.
+                let foreign = entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .find(|name| store_file(name).is_none_or(|f| f == StoreFile::Manifest));
+                if let Some(name) = foreign {
+                    let foreign_manifest = root.join(MANIFEST).exists();
+                    return Err(StoreError::NotEmpty {
+                        path: root.into(),
+                        found: format!("{name:?}"),
+                        note: if foreign_manifest {
+                            ", and a manifest.json that mfatrail did not write"
+                        } else {
+                            ""
+                        },
+                        suggest: root.join("mfatrail-store"),
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(root)(e)),
         }
         fs::create_dir_all(root).map_err(io(root))?;
         let mut s = Store {
@@ -342,47 +389,9 @@ impl Store {
         Ok(s)
     }
 
-    /// Takes the store's lock (one collect at a time). A lock left by a process that is gone
-    /// is taken over.
+    /// Takes the store's lock (one collect at a time; see [`lock`]).
     pub fn lock(&self) -> Result<Lock> {
-        let path = self.root.join(LOCK);
-        for _ in 0..2 {
-            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-                    writeln!(
-                        f,
-                        "{} {} {}",
-                        std::process::id(),
-                        host.trim(),
-                        format_millis(chrono::Utc::now().timestamp_millis())
-                    )
-                    .map_err(io(&path))?;
-                    return Ok(Lock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = fs::read_to_string(&path).unwrap_or_default();
-                    let pid = holder.split_whitespace().next().and_then(|p| p.parse::<u32>().ok());
-                    match pid {
-                        Some(pid) if !alive(pid) => {
-                            // The collect that held it is gone: its work is uncommitted, take over.
-                            fs::remove_file(&path).map_err(io(&path))?;
-                        }
-                        _ => {
-                            return Err(StoreError::Locked {
-                                path: self.root.clone(),
-                                holder: format!("pid, host, since: {}", holder.trim()),
-                            });
-                        }
-                    }
-                }
-                Err(e) => return Err(io(&path)(e)),
-            }
-        }
-        Err(StoreError::Locked {
-            path: self.root.clone(),
-            holder: "unknown".into(),
-        })
+        lock::acquire(&self.root)
     }
 
     fn write_manifest(&mut self) -> Result<()> {
@@ -400,29 +409,61 @@ impl Store {
         fs::rename(&tmp, &path).map_err(io(&path))
     }
 
-    /// Deletes files a crashed collect left behind: parts the manifest does not list, and
-    /// temporary files. Returns how many.
+    /// Deletes files a crashed collect left behind: parts and objects files the manifest does
+    /// not list, and temporary files. Only names the store writes, where it writes them
+    /// (`source::local::store_file`); symbolic links are neither followed nor deleted, and
+    /// anything else is left alone. Returns how many.
     pub fn remove_orphans(&self) -> Result<u64> {
         let mut n = 0;
-        let mut stack = vec![self.root.clone()];
-        while let Some(d) = stack.pop() {
-            for e in fs::read_dir(&d).map_err(io(&d))?.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
+        let mut remove = |p: &Path| match fs::remove_file(p) {
+            Ok(()) => {
+                n += 1;
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(p)(e)),
+        };
+        // (file type, name, path) of a folder's entries; the type is the entry's own
+        // (`DirEntry::file_type` does not follow links).
+        let entries = |d: &Path| -> Result<Vec<(fs::FileType, String, PathBuf)>> {
+            Ok(fs::read_dir(d)
+                .map_err(io(d))?
+                .filter_map(|e| e.ok())
+                .filter_map(|e| Some((e.file_type().ok()?, e.file_name().into_string().ok()?, e.path())))
+                .collect())
+        };
+        for (ft, name, path) in entries(&self.root)? {
+            if ft.is_file() {
+                let orphan = match store_file(&name) {
+                    Some(StoreFile::ManifestTmp | StoreFile::Objects { tmp: true }) => true,
+                    Some(StoreFile::Objects { tmp: false }) => {
+                        self.manifest.objects_file.as_deref() != Some(name.as_str())
+                    }
+                    _ => false,
+                };
+                if orphan {
+                    remove(&path)?;
+                }
+                continue;
+            }
+            if !(ft.is_dir() && name.starts_with("account=")) {
+                continue;
+            }
+            for (ft, date, path) in entries(&path)? {
+                if !(ft.is_dir() && date.starts_with("date=")) {
                     continue;
                 }
-                let rel = p
-                    .strip_prefix(&self.root)
-                    .unwrap_or(&p)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                let orphan = (rel.ends_with(".parquet") && !self.manifest.parts.contains_key(&rel))
-                    || (rel.starts_with("objects-") && self.manifest.objects_file.as_deref() != Some(rel.as_str()))
-                    || rel.ends_with(".tmp") && rel != format!("{MANIFEST}.tmp");
-                if orphan || rel == format!("{MANIFEST}.tmp") {
-                    fs::remove_file(&p).map_err(io(&p))?;
-                    n += 1;
+                for (ft, file, path) in entries(&path)? {
+                    let rel = format!("{name}/{date}/{file}");
+                    let orphan = ft.is_file()
+                        && match store_file(&rel) {
+                            Some(StoreFile::Part { tmp: true }) => true,
+                            Some(StoreFile::Part { tmp: false }) => !self.manifest.parts.contains_key(&rel),
+                            _ => false,
+                        };
+                    if orphan {
+                        remove(&path)?;
+                    }
                 }
             }
         }
@@ -471,7 +512,11 @@ impl Store {
 
     fn read_part(&self, rel: &str) -> Result<Vec<EventRow>> {
         let path = self.part_path(rel);
-        let f = fs::File::open(&path).map_err(io(&path))?;
+        let f = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::PartMissing { path }),
+            Err(e) => return Err(io(&path)(e)),
+        };
         // Parts are small: one thread, no pool to start.
         let df = ParquetReader::new(f)
             .read_parallel(ParallelStrategy::None)
@@ -483,9 +528,9 @@ impl Store {
         frame::rows(&df).map_err(|source| StoreError::Parquet { path, source })
     }
 
-    /// Commits a collect: rows of changed objects are replaced, new rows written, manifest
-    /// last. `run` names the new parts (unique per collect).
-    pub fn commit(&mut self, run: &str, batch: Vec<Collected>, unchanged: u64) -> Result<CommitSummary> {
+    /// Commits a collect under its `lock`: rows of changed objects are replaced, new rows
+    /// written, manifest last. `run` names the new parts (unique per collect).
+    pub fn commit(&mut self, lock: &Lock, run: &str, batch: Vec<Collected>, unchanged: u64) -> Result<CommitSummary> {
         let mut sum = CommitSummary::default();
         // 1. Parts holding rows of objects read again: rewrite them without those rows.
         let replaced: BTreeSet<String> = batch
@@ -616,6 +661,8 @@ impl Store {
             rows_quarantined: sum.rows_quarantined,
         });
         let objects_file = format!("objects-{run}.jsonl.gz");
+        // Still this collect's store: the commit point is written only under the lock.
+        lock.check()?;
         self.write_objects(&objects_file, &m.objects)?;
         let previous_objects = m.objects_file.replace(objects_file);
         m.objects_count = m.objects.len() as u64;
@@ -634,7 +681,17 @@ impl Store {
     }
 
     /// Reads the events in `range` (by event time) of the given accounts (all when empty).
+    /// A listed part found gone was replaced by a collect that committed meanwhile (it
+    /// deletes the parts it replaced once its manifest is written): the new manifest is read
+    /// and the read done again, once.
     pub fn read(&self, range: TimeRange, accounts: &[String]) -> Result<(Vec<EventRow>, ReadStats)> {
+        match self.read_listed(range, accounts) {
+            Err(StoreError::PartMissing { .. }) => Store::open(&self.root)?.read_listed(range, accounts),
+            got => got,
+        }
+    }
+
+    fn read_listed(&self, range: TimeRange, accounts: &[String]) -> Result<(Vec<EventRow>, ReadStats)> {
         let mut st = ReadStats::default();
         let mut out = Vec::new();
         for (rel, p) in &self.manifest.parts {
@@ -699,5 +756,187 @@ mod tests {
         assert_eq!(date_partition(0), "1970-01-01");
         assert_eq!(date_partition(1_795_000_000_000), "2026-11-18");
         assert_eq!(date_partition(-1), "1969-12-31");
+    }
+
+    /// A collected object `uri` with `n` events (one a minute from `from`).
+    fn object(uri: &str, from: i64, n: i64, size: u64) -> Collected {
+        let events: Vec<EventRow> = (0..n)
+            .map(|i| {
+                let mut e =
+                    crate::event::tests::ev(from + i, crate::event::EventClass::MfaFailure, Some("a"), None, None);
+                e.event_id = format!("{uri}-{i}");
+                e.source_object = format!("{uri}#{i}");
+                e
+            })
+            .collect();
+        Collected {
+            key: uri.into(),
+            info: ObjectInfo {
+                uri: uri.into(),
+                size,
+                version: None,
+                records: n as u64,
+                kept: n as u64,
+                failure: None,
+                parts: Vec::new(),
+            },
+            events,
+        }
+    }
+
+    #[test]
+    fn a_reader_finds_the_parts_a_concurrent_collect_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Store::create_or_open(dir.path()).unwrap();
+        let lock = writer.lock().unwrap();
+        writer
+            .commit(
+                &lock,
+                "20261127T100000-1",
+                vec![object("/a.json", 0, 3, 10), object("/b.json", 1, 2, 10)],
+                0,
+            )
+            .unwrap();
+        // A reader opens the store: its manifest lists the first collect's part.
+        let reader = Store::open(dir.path()).unwrap();
+        let (before, _) = reader.read(TimeRange::OPEN, &[]).unwrap();
+        assert_eq!(before.len(), 5);
+        // A collect commits meanwhile: /a.json changed, its part is rewritten and the old one
+        // deleted once the new manifest is written.
+        writer.load_objects().unwrap();
+        writer
+            .commit(&lock, "20261127T110000-1", vec![object("/a.json", 0, 1, 11)], 1)
+            .unwrap();
+        for rel in reader.manifest.parts.keys() {
+            assert!(!dir.path().join(rel).exists(), "{rel} replaced");
+        }
+        // The reader's manifest is stale: it reads the new one once and gets the new rows.
+        let (after, st) = reader.read(TimeRange::OPEN, &[]).unwrap();
+        assert_eq!(after.len(), 3, "{st:?}");
+        assert_eq!(
+            after,
+            Store::open(dir.path()).unwrap().read(TimeRange::OPEN, &[]).unwrap().0
+        );
+        // A part deleted by hand is an error naming it, not a silent gap.
+        let part = dir
+            .path()
+            .join(Store::open(dir.path()).unwrap().manifest.parts.keys().next().unwrap());
+        fs::remove_file(&part).unwrap();
+        match reader.read(TimeRange::OPEN, &[]) {
+            Err(e @ StoreError::PartMissing { .. }) => assert!(e.to_string().contains(&part.display().to_string())),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_store_is_made_only_in_a_new_or_empty_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new/store");
+        assert!(Store::create_or_open(&new).is_ok());
+        assert!(Store::is_store(&new));
+        let empty = dir.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        assert!(Store::create_or_open(&empty).is_ok());
+        // What a first collect killed before its manifest leaves does not make it foreign.
+        let killed = dir.path().join("killed");
+        fs::create_dir(&killed).unwrap();
+        fs::write(killed.join("manifest.json.tmp"), "{").unwrap();
+        assert!(Store::create_or_open(&killed).is_ok());
+        let case = dir.path().join("case");
+        fs::create_dir(&case).unwrap();
+        fs::write(case.join("notes.tmp"), "evidence").unwrap();
+        match Store::create_or_open(&case) {
+            Err(e @ StoreError::NotEmpty { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.contains("notes.tmp") && msg.contains("new or empty folder"),
+                    "{msg}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // A manifest.json of something else is not a store.
+        let other = dir.path().join("other");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join(MANIFEST), r#"{"format": "something-else"}"#).unwrap();
+        assert!(!Store::is_store(&other));
+        match Store::create_or_open(&other) {
+            Err(e @ StoreError::NotEmpty { .. }) => assert!(e.to_string().contains("did not write"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fs::read_dir(&case).unwrap().count(), 1);
+        assert_eq!(fs::read_dir(&other).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn orphans_are_only_files_the_store_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let outside = dir.path().join("outside");
+        let mut store = Store::create_or_open(&root).unwrap();
+        let lock = store.lock().unwrap();
+        store
+            .commit(&lock, "20261127T100000-1", vec![object("/a.json", 0, 3, 10)], 0)
+            .unwrap();
+        let part = store.manifest.parts.keys().next().unwrap().clone();
+        let pdir = root.join(&part).parent().unwrap().to_path_buf();
+        let put = |p: &Path| {
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"x").unwrap();
+        };
+        // Left by a crashed collect: removed.
+        let orphans = [
+            pdir.join("part-20261127T110000-2-0.parquet"),
+            pdir.join("part-20261127T110000-2-r0.parquet"),
+            pdir.join("part-20261127T110000-2-1.parquet.tmp"),
+            root.join("account=_quarantine/date=2026-11-27/part-20261127T110000-2-3.parquet"),
+            root.join("objects-20261127T110000-2.jsonl.gz"),
+            root.join("objects-20261127T110000-2.jsonl.gz.tmp"),
+            root.join("manifest.json.tmp"),
+        ];
+        // An analyst's files, and names that only look like the store's: kept.
+        let kept = [
+            root.join("athena-results.parquet"),
+            root.join("notes.tmp"),
+            root.join("objects-of-interest.txt"),
+            root.join("objects-20261127.jsonl.gz"),
+            pdir.join("my-query.parquet"),
+            pdir.join("part-final.parquet"),
+            pdir.join("notes.tmp"),
+            root.join("account=evidence/date=2026-11-27/part-20261127T110000-2-0.parquet"),
+            root.join("account=111122223333/summary.parquet"),
+            outside.join("date=2026-11-27/part-20261127T110000-2-0.parquet"),
+            outside.join("part-20261127T110000-2-0.parquet"),
+        ];
+        for p in orphans.iter().chain(&kept) {
+            put(p);
+        }
+        #[cfg(unix)]
+        {
+            // Links into the outside: never followed, never deleted.
+            std::os::unix::fs::symlink(&outside, root.join("account=222233334444")).unwrap();
+            std::os::unix::fs::symlink(
+                outside.join("date=2026-11-27"),
+                root.join("account=111122223333/date=2026-11-28"),
+            )
+            .unwrap();
+            std::os::unix::fs::symlink(
+                outside.join("part-20261127T110000-2-0.parquet"),
+                pdir.join("part-20261127T110000-2-9.parquet"),
+            )
+            .unwrap();
+        }
+        assert_eq!(store.remove_orphans().unwrap(), orphans.len() as u64);
+        for p in &orphans {
+            assert!(!p.exists(), "{} left", p.display());
+        }
+        for p in &kept {
+            assert!(p.exists(), "{} deleted", p.display());
+        }
+        assert!(root.join(&part).exists() && root.join(MANIFEST).exists());
+        assert!(root.join(store.manifest.objects_file.as_deref().unwrap()).exists());
+        #[cfg(unix)]
+        assert!(fs::symlink_metadata(pdir.join("part-20261127T110000-2-9.parquet")).is_ok());
+        drop(lock);
     }
 }

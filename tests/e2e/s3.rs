@@ -1,9 +1,11 @@
 //! S3 sources against a real S3 protocol server (s3s-fs) on 127.0.0.1,
 //! started by the test: same findings as the local folder, organization
-//! trails, pagination, pruning, per-object errors, wrong credentials.
+//! trails, pagination, pruning, per-object errors, wrong credentials, GETs
+//! pinned to the version listed.
 
+use std::collections::HashSet;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,9 +14,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::SimpleAuth;
+use s3s::dto::{ETag, GetObjectInput, GetObjectOutput, ListObjectsV2Input, ListObjectsV2Output};
 use s3s::path::S3Path;
 use s3s::service::S3ServiceBuilder;
-use s3s::{S3Result, s3_error};
+use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use serde_json::Value;
 
 use crate::util::{Out, repo, stable};
@@ -47,11 +50,83 @@ impl S3Access for DenySome {
     }
 }
 
+/// s3s-fs, with what S3 does and it does not for mfatrail: listings carry each object's ETag
+/// (here its size and modification time: s3s-fs lists none), and a GET whose `If-Match` is not
+/// the object's ETag is answered 412 Precondition Failed (s3s-fs ignores it), except for keys
+/// containing "unpinned" (a server that ignores it). Objects whose key contains
+/// "replaced-after-listing" (same size, other bytes) or "grows-after-listing" change right
+/// after the first listing that lists them: between the LIST and the GET.
+struct Pinning {
+    fs: s3s_fs::FileSystem,
+    root: PathBuf,
+    /// Every GetObject: the key and its If-Match.
+    gets: GetLog,
+    changed: Mutex<HashSet<String>>,
+}
+
+/// Every GetObject: the key and its If-Match.
+type GetLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+fn etag_of(path: &Path) -> Option<String> {
+    let m = std::fs::metadata(path).ok()?;
+    let t = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{:x}-{:x}", m.len(), t.as_nanos()))
+}
+
+#[async_trait::async_trait]
+impl S3 for Pinning {
+    async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let bucket = self.root.join(&req.input.bucket);
+        let mut resp = self.fs.list_objects_v2(req).await?;
+        for o in resp.output.contents.iter_mut().flatten() {
+            let Some(key) = o.key.clone() else { continue };
+            let path = bucket.join(&key);
+            o.e_tag = etag_of(&path).map(ETag::Strong);
+            let change = key.contains("replaced-after-listing") || key.contains("grows-after-listing");
+            if change && self.changed.lock().unwrap().insert(key.clone()) {
+                let mut bytes = std::fs::read(&path).unwrap();
+                if key.contains("grows") {
+                    bytes.extend(b" ".repeat(1 << 20));
+                } else {
+                    // A new version of the same size, JSON still: its first space (between
+                    // two tokens in the files the tests put) becomes a tab.
+                    let at = bytes.iter().position(|b| *b == b' ').unwrap();
+                    bytes[at] = b'\t';
+                }
+                // A new modification time even on the coarsest clock.
+                std::thread::sleep(Duration::from_millis(20));
+                std::fs::write(&path, bytes).unwrap();
+            }
+        }
+        Ok(resp)
+    }
+
+    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        let key = req.input.key.clone();
+        let asked = req
+            .input
+            .if_match
+            .as_ref()
+            .and_then(|c| c.as_etag())
+            .map(|t| t.value().to_owned());
+        self.gets.lock().unwrap().push((key.clone(), asked.clone()));
+        if let Some(asked) = asked
+            && !key.contains("unpinned")
+            && etag_of(&self.root.join(&req.input.bucket).join(&key)).as_deref() != Some(asked.as_str())
+        {
+            return Err(s3_error!(PreconditionFailed));
+        }
+        self.fs.get_object(req).await
+    }
+}
+
 pub(crate) struct Server {
     endpoint: String,
     pub(crate) root: tempfile::TempDir,
     /// The operations asked, in order.
     ops: Arc<Mutex<Vec<String>>>,
+    /// Every GetObject: the key and its If-Match.
+    gets: GetLog,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -64,7 +139,13 @@ pub(crate) fn start() -> Server {
         .unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut b = S3ServiceBuilder::new(s3s_fs::FileSystem::new(root.path()).unwrap());
+    let gets = Arc::new(Mutex::new(Vec::new()));
+    let mut b = S3ServiceBuilder::new(Pinning {
+        fs: s3s_fs::FileSystem::new(root.path()).unwrap(),
+        root: root.path().to_path_buf(),
+        gets: gets.clone(),
+        changed: Mutex::default(),
+    });
     b.set_auth(SimpleAuth::from_single(AK, SK));
     let ops = Arc::new(Mutex::new(Vec::new()));
     b.set_access(DenySome(ops.clone()));
@@ -86,6 +167,7 @@ pub(crate) fn start() -> Server {
         endpoint: format!("http://{addr}"),
         root,
         ops,
+        gets,
         _rt: rt,
     }
 }
@@ -456,9 +538,11 @@ fn objects_too_large_to_hold_are_read_in_ranges_with_the_same_result() {
     for k in ["bytes_compressed", "bytes_decompressed", "records", "files_read"] {
         assert_eq!(r["inputs"][k], l["inputs"][k], "{k}");
     }
-    // Read in 8 MiB ranges, one range held at a time per object.
+    // Read in 8 MiB ranges, one range held at a time per object, each pinned to the ETag listed.
     let f = &r["inputs"]["s3"];
     assert!(f["gets"].as_u64().unwrap() >= 10, "{f}");
+    let gets = s.gets.lock().unwrap().clone();
+    assert!(gets.iter().all(|(_, tag)| tag.is_some()), "{gets:?}");
     assert!(f["peak_bytes_in_flight"].as_u64().unwrap() <= 2 * (8 << 20), "{f}");
 }
 
@@ -572,4 +656,79 @@ fn the_first_gets_start_while_the_listing_goes_on() {
         out.stderr
     );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn gets_are_pinned_to_the_version_and_size_listed() {
+    let s = start();
+    let dir = s.root.path().join("bucket-four/loose");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = repo().join("testdata/bad/bare-array.json");
+    for name in [
+        "ok.json",
+        "replaced-after-listing.json",
+        "unpinned-grows-after-listing.json",
+    ] {
+        std::fs::copy(&src, dir.join(name)).unwrap();
+    }
+    let store = tempfile::tempdir().unwrap();
+    let collect = || {
+        let out = s.run(
+            &[
+                "collect",
+                "--store",
+                store.path().to_str().unwrap(),
+                "-s",
+                "s3://bucket-four/loose",
+                "--format",
+                "json",
+            ],
+            SK,
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.json()
+    };
+    let first = collect();
+    let inputs = &first["inputs"];
+    // Replaced between LIST and GET (same size): the GET's If-Match fails, 412. Grown, on a
+    // server that ignores If-Match: more bytes than listed, not read. Both a clear failure of
+    // that object; the run goes on.
+    let failed: Vec<(String, String)> = inputs["files_failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["object"].as_str().unwrap().into(),
+                f["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(failed.len(), 2, "{inputs:#}");
+    assert_eq!(failed[0].0, "s3://bucket-four/loose/replaced-after-listing.json");
+    assert!(
+        failed[0].1.contains("changed since it was listed") && failed[0].1.contains("412"),
+        "{failed:?}"
+    );
+    assert_eq!(failed[1].0, "s3://bucket-four/loose/unpinned-grows-after-listing.json");
+    assert!(
+        failed[1].1.contains("changed since it was listed") && failed[1].1.contains("bytes listed"),
+        "{failed:?}"
+    );
+    assert_eq!(inputs["files_read"], 1, "{inputs:#}");
+    assert_eq!(first["objects_read"], 3);
+    // Every GET carried the ETag listed.
+    let gets = s.gets.lock().unwrap().clone();
+    assert_eq!(gets.len(), 3, "{gets:?}");
+    assert!(gets.iter().all(|(_, tag)| tag.is_some()), "{gets:?}");
+    // The next collect reads the two again, their new versions, and nothing else.
+    let second = collect();
+    assert_eq!(second["objects_read"], 2, "{second:#}");
+    assert_eq!(second["objects_unchanged"], 1);
+    assert_eq!(
+        second["inputs"]["files_failed"].as_array().map(Vec::len),
+        Some(0),
+        "{second:#}"
+    );
+    assert_eq!(second["inputs"]["files_read"], 2);
 }

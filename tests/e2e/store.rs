@@ -1,8 +1,11 @@
 //! The event store (`mfatrail collect`): the same findings as the raw archive for every
 //! scenario; incremental collects (objects added, one changed, collects interrupted at each
-//! commit step) end identical to a fresh collect; one collect at a time; another schema
-//! version is refused; account values never become paths; DuckDB reads the store; and
-//! `diagnose` without `--until` reads a small share of a long archive.
+//! commit step) end identical to a fresh collect; one collect at a time (hosts compared, stale
+//! locks taken over, empty ones after a grace period); another schema version is refused;
+//! account values never become paths; a collect never deletes or mixes with files it did not
+//! write; a store inside a source folder is read as a store, once, and never collected again;
+//! DuckDB reads the store; and `diagnose` without `--until` reads a small share of a long
+//! archive.
 
 #![allow(clippy::disallowed_types)] // rewriting a test archive, uncapped is fine
 
@@ -264,32 +267,67 @@ fn incremental_collects_end_like_a_fresh_one() {
     }
 }
 
+/// This host's name, as collect records it in the lock.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("Linux")
+        .trim()
+        .to_string()
+}
+
 #[test]
 fn one_collect_at_a_time_and_one_schema_version() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
     let src = repo().join("testdata/scenarios/device_deleted");
     assert_eq!(collect(&[&src], &store, &[]).0, 0);
-    // A live collect holds the lock (this test process stands for it).
-    std::fs::write(
-        store.join(".lock"),
-        format!("{} host 2026-11-29T08:00:00Z\n", std::process::id()),
-    )
-    .unwrap();
-    let out = run(&[
-        "collect",
-        "--store",
-        store.to_str().unwrap(),
-        "-s",
-        src.to_str().unwrap(),
-        "-q",
-    ]);
+    let lock = store.join(".lock");
+    let collect_again = || {
+        run(&[
+            "collect",
+            "--store",
+            store.to_str().unwrap(),
+            "-s",
+            src.to_str().unwrap(),
+            "-q",
+        ])
+    };
+    let host = hostname();
+    // A live collect on this host holds the lock (this test process stands for it).
+    std::fs::write(&lock, format!("{} {host} 2026-11-29T08:00:00Z\n", std::process::id())).unwrap();
+    let out = collect_again();
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("being collected by another run"), "{}", out.stderr);
-    // A lock whose process is gone is taken over.
-    std::fs::write(store.join(".lock"), "4194303 host 2026-11-29T08:00:00Z\n").unwrap();
+    // Another host's lock is never taken over, whatever its pid means here: the error names
+    // the host and how to remove the lock if no collect runs there.
+    let theirs = "4194303 analysis-vm-2 2026-11-29T08:00:00Z\n";
+    std::fs::write(&lock, theirs).unwrap();
+    let out = collect_again();
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("on host analysis-vm-2")
+            && out.stderr.contains("never taken over")
+            && out.stderr.contains(&format!("remove {}", lock.display())),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), theirs);
+    // An empty lock: a collect taking it right now, until it is older than the grace period
+    // (then a collect that crashed between the create and the write).
+    std::fs::write(&lock, "").unwrap();
+    let out = collect_again();
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("try again in a few seconds"), "{}", out.stderr);
+    let f = std::fs::File::options().write(true).open(&lock).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(600))
+        .unwrap();
+    drop(f);
     assert_eq!(collect(&[&src], &store, &[]).0, 0);
-    assert!(!store.join(".lock").exists());
+    assert!(!lock.exists());
+    // A lock of this host whose process is gone is taken over.
+    std::fs::write(&lock, format!("4194303 {host} 2026-11-29T08:00:00Z\n")).unwrap();
+    assert_eq!(collect(&[&src], &store, &[]).0, 0);
+    assert!(!lock.exists());
     // Another schema version: a clear error saying what to do.
     let m = store.join("manifest.json");
     let text = std::fs::read_to_string(&m)
@@ -414,4 +452,244 @@ fn diagnose_without_until_reads_a_small_share_of_a_month() {
     .json();
     assert_eq!(pinned(0, &phased)["findings"], pinned(0, &given)["findings"]);
     assert_eq!(phased["conclusion"]["causes"][0], "D2");
+}
+
+/// Puts a small file at `p`, making its folders.
+fn put(p: &Path, text: &str) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+#[test]
+fn collect_touches_only_its_own_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let arch = tmp.path().join("archive");
+    copy_logs(&repo().join("testdata/scenarios/device_deleted"), &arch);
+    let outside = tmp.path().join("outside");
+    put(&outside.join("evidence.parquet"), "kept elsewhere");
+    put(
+        &outside.join("date=2026-11-27/part-20261127T100000-1-0.parquet"),
+        "looks like a part",
+    );
+    // An analyst's case folder: Athena results, notes, a file named like the store's, a link.
+    let case = tmp.path().join("inc-42");
+    let theirs = [
+        case.join("20261129_101500_00042_abcde_results.parquet"),
+        case.join("notes.tmp"),
+        case.join("objects-of-interest.csv"),
+    ];
+    for f in &theirs {
+        put(f, "the analyst's");
+    }
+    std::os::unix::fs::symlink(&outside, case.join("linked")).unwrap();
+    let out = run(&[
+        "collect",
+        "--store",
+        case.to_str().unwrap(),
+        "-s",
+        arch.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains(&case.display().to_string())
+            && out.stderr.contains("not empty")
+            && out.stderr.contains("new or empty folder")
+            && out.stderr.contains("--store"),
+        "{}",
+        out.stderr
+    );
+    for f in &theirs {
+        assert_eq!(std::fs::read_to_string(f).unwrap(), "the analyst's");
+    }
+    assert!(!case.join("manifest.json").exists());
+    assert_eq!(std::fs::read_dir(&case).unwrap().count(), 4);
+
+    // A store, with an analyst's files put into it afterwards, and links out of it.
+    let store = tmp.path().join("store");
+    assert_eq!(collect(&[&arch], &store, &[]).0, 0);
+    let part = Store::open(&store)
+        .unwrap()
+        .manifest
+        .parts
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let pdir = store.join(&part).parent().unwrap().to_path_buf();
+    let theirs = [
+        store.join("athena-results.parquet"),
+        store.join("notes.tmp"),
+        store.join("objects-of-interest.csv"),
+        store.join("objects-20261127.jsonl.gz"),
+        pdir.join("my-query.parquet"),
+        pdir.join("notes.tmp"),
+        pdir.join("part-final.parquet"),
+    ];
+    for f in &theirs {
+        put(f, "the analyst's");
+    }
+    let links = [
+        (outside.clone(), store.join("account=999999999999")),
+        (outside.clone(), store.join("evidence")),
+        (outside.join("evidence.parquet"), store.join("evidence.parquet")),
+        (
+            outside.join("date=2026-11-27/part-20261127T100000-1-0.parquet"),
+            pdir.join("part-20261127T100000-1-7.parquet"),
+        ),
+    ];
+    for (to, at) in &links {
+        std::os::unix::fs::symlink(to, at).unwrap();
+    }
+    // A collect killed after its parts, then one that finishes its job: the leftovers of the
+    // killed one are deleted, nothing else.
+    change_one(&arch, 2);
+    let killed = Command::new(env!("CARGO_BIN_EXE_mfatrail"))
+        .args([
+            "collect",
+            "--store",
+            store.to_str().unwrap(),
+            "--source",
+            arch.to_str().unwrap(),
+            "-q",
+        ])
+        .env("MFATRAIL_TEST_CRASH_AT", "parts_written")
+        .output()
+        .unwrap();
+    assert_eq!(killed.status.code(), Some(9));
+    let (code, resumed) = collect(&[&arch], &store, &[]);
+    assert_eq!(code, 0);
+    assert!(resumed["orphans_removed"].as_u64().unwrap() > 0, "{resumed:#}");
+    for f in &theirs {
+        assert_eq!(std::fs::read_to_string(f).unwrap(), "the analyst's", "{}", f.display());
+    }
+    for (to, at) in &links {
+        assert!(
+            std::fs::symlink_metadata(at).is_ok_and(|m| m.file_type().is_symlink()),
+            "{}",
+            at.display()
+        );
+        assert!(to.exists(), "{}", to.display());
+    }
+    assert_eq!(
+        std::fs::read_to_string(outside.join("evidence.parquet")).unwrap(),
+        "kept elsewhere"
+    );
+    // And the store is what a fresh collect makes.
+    let fresh = tempfile::tempdir().unwrap();
+    assert_eq!(collect(&[&arch], fresh.path(), &[]).0, 0);
+    assert_eq!(rows(&store), rows(fresh.path()));
+}
+
+#[test]
+fn a_store_inside_a_source_folder_is_read_as_a_store_and_never_collected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = tmp.path().join("inc-42");
+    copy_logs(&repo().join("testdata/scenarios/device_deleted"), &case.join("logs"));
+    let logs = files(&case.join("logs")).len() as u64;
+    // `collect --source . --store ./store`, from the case folder: its own store is not read.
+    let collect_here = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_mfatrail"))
+            .args([
+                "collect", "--source", ".", "--store", "./store", "--format", "json", "-q",
+            ])
+            .current_dir(&case)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let first = collect_here();
+    assert_eq!(first["objects_read"], logs, "{first:#}");
+    assert_eq!(first["inputs"]["stores_skipped"], serde_json::json!(["./store"]));
+    assert_eq!(first["inputs"]["files_failed"].as_array().map(Vec::len), Some(0));
+    for _ in 0..2 {
+        let again = collect_here();
+        assert_eq!(again["objects_read"], 0, "{again:#}");
+        assert_eq!(again["objects_unchanged"], logs);
+        assert!(again["inputs"]["files_in_stores"].as_u64().unwrap() >= 3, "{again:#}");
+    }
+    let store = case.join("store");
+    let mut s = Store::open(&store).unwrap();
+    s.load_objects().unwrap();
+    assert_eq!(s.manifest.objects.len() as u64, logs);
+    assert!(
+        s.manifest.objects.keys().all(|k| k.contains("/logs/")),
+        "{:?}",
+        s.manifest.objects.keys()
+    );
+    // The text summary names the store skipped.
+    let o = Command::new(env!("CARGO_BIN_EXE_mfatrail"))
+        .args(["collect", "--source", ".", "--store", "./store", "-q"])
+        .current_dir(&case)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("skipped: 1 event store folder(s) inside the sources"),
+        "{text}"
+    );
+
+    // Reading the case folder: the store is read as a store (its manifest and parts are no raw
+    // files), its events once; the findings are those of the logs.
+    let c = case.to_str().unwrap();
+    let l = case.join("logs");
+    let raw = run(&[
+        "diagnose",
+        "-u",
+        "alice",
+        "-s",
+        l.to_str().unwrap(),
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let both = run(&["diagnose", "-u", "alice", "-s", c, "--format", "json", "-q"]);
+    assert_eq!(pinned(both.code, &both.json()), pinned(raw.code, &raw.json()));
+    let i = &both.json()["inputs"];
+    assert_eq!(
+        i["stores_read"],
+        serde_json::json!([store.display().to_string()]),
+        "{i:#}"
+    );
+    assert_eq!(i["files_failed"].as_array().map(Vec::len), Some(0), "{i:#}");
+    let on_disk = files(&store).len() as u64;
+    assert_eq!(i["files_in_stores"], on_disk, "{i:#}");
+    let n = |k: &str| i[k].as_u64().unwrap();
+    assert_eq!(
+        n("files_listed"),
+        n("files_pruned")
+            + n("files_skipped_not_events")
+            + n("files_unchanged")
+            + n("files_read")
+            + i["files_failed"].as_array().unwrap().len() as u64,
+        "{i:#}"
+    );
+    let ids = |v: &Value| {
+        let mut ids: Vec<String> = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let raw = run(&[
+        "timeline",
+        "-u",
+        "alice",
+        "-s",
+        l.to_str().unwrap(),
+        "--format",
+        "json",
+        "-q",
+    ])
+    .json();
+    let both = run(&["timeline", "-u", "alice", "-s", c, "--format", "json", "-q"]).json();
+    assert_eq!(ids(&both), ids(&raw));
+    assert!(
+        both["inputs"]["records_duplicate"].as_u64().unwrap() > 0,
+        "the store's copies, dropped"
+    );
 }
