@@ -11,7 +11,7 @@ use crate::cli::CollectArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::pipeline;
-use crate::report::{Format, Inputs, human_bytes, sanitize, write_summary};
+use crate::report::{Format, Inputs, human_bytes, write_summary};
 use crate::source::{Location, ObjectRef};
 use crate::store::{Collected, CommitSummary, ObjectInfo, Store};
 use crate::time::format_millis;
@@ -185,16 +185,6 @@ pub fn run(a: CollectArgs, out: &mut dyn Write) -> Result<Exit> {
             )?;
             let classes: Vec<String> = doc.classes.iter().map(|(c, n)| format!("{c} {n}")).collect();
             writeln!(w, "  classes: {}", classes.join(", "))?;
-            if !stats.stores_skipped.is_empty() {
-                let names: Vec<String> = stats.stores_skipped.iter().map(|s| sanitize(s)).collect();
-                writeln!(
-                    w,
-                    "  skipped: {} event store folder(s) inside the sources, not read as raw logs ({} of their files not listed): {}",
-                    names.len(),
-                    stats.files_in_stores,
-                    names.join(", ")
-                )?;
-            }
             writeln!(w)?;
             write_summary(w, &stats, outcomes.elapsed)
         }

@@ -121,6 +121,22 @@ pub fn write_summary(w: &mut dyn Write, s: &RunStats, elapsed: Duration) -> std:
             s.dirs_pruned, s.dirs_skipped_not_events
         )?;
     }
+    if !s.stores_skipped.is_empty() {
+        let names: Vec<String> = s.stores_skipped.iter().map(|n| sanitize(n)).collect();
+        writeln!(
+            w,
+            "  skipped: {} event store folder(s) inside the sources, not read as raw logs ({} of their files not listed): {}",
+            names.len(),
+            s.files_in_stores,
+            names.join(", ")
+        )?;
+    } else if s.files_in_stores > 0 {
+        writeln!(
+            w,
+            "  stores:  {} files of event stores inside the sources not listed as raw files (the stores are read as stores)",
+            s.files_in_stores
+        )?;
+    }
     for f in &s.files_failed {
         writeln!(w, "  FAILED   {}: {}", sanitize(&f.object), sanitize(&f.reason))?;
     }

@@ -655,6 +655,11 @@ fn a_store_inside_a_source_folder_is_read_as_a_store_and_never_collected() {
     assert_eq!(i["files_failed"].as_array().map(Vec::len), Some(0), "{i:#}");
     let on_disk = files(&store).len() as u64;
     assert_eq!(i["files_in_stores"], on_disk, "{i:#}");
+    let text = run(&["diagnose", "-u", "alice", "-s", c]).stdout;
+    assert!(
+        text.contains(&format!("stores:  {on_disk} files of event stores inside the sources")),
+        "{text}"
+    );
     let n = |k: &str| i[k].as_u64().unwrap();
     assert_eq!(
         n("files_listed"),
